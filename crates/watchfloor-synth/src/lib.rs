@@ -1,0 +1,1 @@
+//! Synthetic election-office traffic (see ARCHITECTURE.md).
