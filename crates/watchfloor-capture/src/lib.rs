@@ -4,14 +4,34 @@
 //! source's buffer (the memory map of a file, or a read buffer for stdin)
 //! until the next call. Errors carry the byte offset where the file went wrong;
 //! every packet before that offset has already been returned.
+//!
+//! Formats are recognised by their magic: pcap (µs, ns and the modified
+//! Kuznetzov variant, either byte order) and pcapng (any number of sections
+//! and interfaces, EPB/SPB/PB; other blocks skipped). See `pcap.rs` and
+//! `pcapng.rs` for the leniency decisions. Regular files are memory-mapped
+//! and read in place; stdin and pipes go through one reusable buffer.
+//!
+//! Error offsets name the start of the offending record or block (for a
+//! truncation, the record that is cut short); I/O errors name the first byte
+//! that could not be read.
 
 mod error;
 mod link;
-// The helper fills these in (see ARCHITECTURE.md):
-// mod pcap; mod pcapng; mod source; mod writer;
+mod parse;
+mod pcap;
+mod pcapng;
+mod source;
+mod stream;
+mod writer;
+
+#[cfg(test)]
+mod tests;
 
 pub use error::CaptureError;
 pub use link::LinkType;
+pub use source::{from_bytes, from_reader, from_slice, open, MemSource, MmapSource, PacketSource};
+pub use stream::StreamSource;
+pub use writer::{PacketWriter, PcapWriter, PcapngWriter, TsResolution};
 
 /// One frame as the capture file holds it.
 #[derive(Debug, Clone, Copy)]
