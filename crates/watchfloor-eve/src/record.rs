@@ -223,6 +223,11 @@ pub struct TcpInfo {
     pub tc_gap: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<&'static str>,
+    /// Most separate regions one direction's reassembly buffer held at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ts_max_regions: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tc_max_regions: Option<u32>,
 }
 
 impl TcpInfo {
