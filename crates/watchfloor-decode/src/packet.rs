@@ -32,11 +32,44 @@ pub struct Packet<'a> {
     /// Layer-4 payload: TCP/UDP data, or the ICMP message body after the 8-byte header.
     pub payload: &'a [u8],
     pub events: Events,
+    /// Suricata's `PKT_IS_INVALID`: a decoder rejected a header. Events that
+    /// are only warnings (unknown ICMP type, IP option oddities) leave it false.
+    pub invalid: bool,
+    /// The frame carried an IP fragment. When it completed a datagram,
+    /// `ip.reassembled` is set and the layers above IP are the datagram's;
+    /// otherwise `l4` is `L4::None` and `payload` is empty.
+    pub fragment: bool,
+}
+
+impl<'a> Packet<'a> {
+    /// An empty packet for `raw`, before any layer is decoded.
+    pub fn new(raw: &watchfloor_capture::RawPacket<'a>) -> Packet<'a> {
+        Packet {
+            ts_ns: raw.ts_ns,
+            interface: raw.interface,
+            linktype: raw.linktype,
+            captured_len: u32::try_from(raw.data.len()).unwrap_or(u32::MAX),
+            ether: None,
+            vlan: [0; 3],
+            vlan_count: 0,
+            ip: None,
+            l4: L4::None,
+            payload: &[],
+            events: Events::default(),
+            invalid: false,
+            fragment: false,
+        }
+    }
 }
 
 impl Packet<'_> {
     pub fn vlans(&self) -> &[u16] {
         &self.vlan[..self.vlan_count as usize]
+    }
+
+    /// True when Suricata would mark this packet invalid.
+    pub fn is_invalid(&self) -> bool {
+        self.invalid
     }
 }
 
@@ -150,10 +183,11 @@ pub struct InnerTuple {
     pub dport: u16,
 }
 
-/// Decoder events carried by one packet (a packet rarely has more than a few).
+/// Decoder events carried by one packet. Like Suricata (`PACKET_ENGINE_EVENT_MAX`)
+/// at most 15 are kept; further ones are dropped.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Events {
-    list: [Option<DecodeEvent>; 8],
+    list: [Option<DecodeEvent>; 15],
     len: u8,
 }
 
@@ -169,6 +203,9 @@ impl Events {
     }
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+    pub fn len(&self) -> usize {
+        self.len as usize
     }
     pub fn contains(&self, e: DecodeEvent) -> bool {
         self.iter().any(|x| x == e)
