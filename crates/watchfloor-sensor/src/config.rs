@@ -204,19 +204,12 @@ pub struct AppLayerSection {
 }
 
 /// `outputs.eve-log`: which EVE types are written and their options.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Default)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OutputsSection {
     pub eve_log: EveLogSection,
 }
 
-impl Default for OutputsSection {
-    fn default() -> Self {
-        OutputsSection {
-            eve_log: EveLogSection::default(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -394,14 +387,20 @@ impl SensorConfig {
         ins(&["app-layer", "protocols"], protos.into());
         let e = &self.outputs.eve_log;
         ins(&["outputs", "eve-log", "enabled"], e.enabled.into());
-        ins(&["outputs", "eve-log", "filename"], e.filename.clone().into());
+        ins(
+            &["outputs", "eve-log", "filename"],
+            e.filename.clone().into(),
+        );
         let mut types = toml::Table::new();
         for (k, v) in &e.types {
             types.insert(k.clone(), v.clone().into());
         }
         ins(&["outputs", "eve-log", "types"], types.into());
         ins(&["outputs", "eve-log", "ethernet"], e.ethernet.into());
-        ins(&["outputs", "eve-log", "community-id"], e.community_id.into());
+        ins(
+            &["outputs", "eve-log", "community-id"],
+            e.community_id.into(),
+        );
         ins(
             &["outputs", "eve-log", "community-id-seed"],
             (e.community_id_seed as i64).into(),

@@ -1,0 +1,199 @@
+//! Run counters: merged across workers, written as Suricata's `stats` record
+//! (nested objects named as Suricata names them) and as a human summary.
+
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+use watchfloor_decode::DecodeStats;
+use watchfloor_eve::{EveRecord, EventBody, StatsInfo, Timestamp};
+use watchfloor_flow::FlowStats;
+
+#[derive(Debug, Clone, Default)]
+pub struct RunStats {
+    pub decode: DecodeStats,
+    pub flow: FlowStats,
+    /// EVE records written, per event type.
+    pub record_counts: BTreeMap<&'static str, u64>,
+    /// Packet time of the first and last packet.
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+    /// Wire bytes as captured (frame lengths).
+    pub bytes: u64,
+    pub packets: u64,
+    pub elapsed: Duration,
+    pub threads: usize,
+}
+
+impl RunStats {
+    pub fn merge(&mut self, o: &RunStats) {
+        self.decode.merge(&o.decode);
+        self.flow.merge(&o.flow);
+        for (k, v) in &o.record_counts {
+            *self.record_counts.entry(k).or_default() += v;
+        }
+        self.first_ts = match (self.first_ts, o.first_ts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_ts = self.last_ts.max(o.last_ts);
+        self.bytes += o.bytes;
+        self.packets += o.packets;
+    }
+
+    /// Suricata's nested stats object: `decoder.pkts`, `decoder.event.ipv4.trunc_pkt`, `flow.tcp`, ...
+    pub fn to_json(&self) -> Value {
+        let mut root = Map::new();
+        let span = match (self.first_ts, self.last_ts) {
+            (Some(a), Some(b)) => (b - a) / 1_000_000_000,
+            _ => 0,
+        };
+        root.insert("uptime".into(), span.into());
+        for (name, v) in self.decode.counters() {
+            insert_path(&mut root, &format!("decoder.{name}"), v);
+        }
+        insert_path(
+            &mut root,
+            "decoder.avg_pkt_size",
+            self.decode.avg_pkt_size(),
+        );
+        insert_path(&mut root, "decoder.max_pkt_size", self.decode.max_pkt_size);
+        for (name, v) in self.decode.events() {
+            // "decoder.ipv4.trunc_pkt" is counted as decoder.event.ipv4.trunc_pkt;
+            // "defrag.ipv4.fragment_too_large" as defrag... under decoder.event too.
+            let rest = name.strip_prefix("decoder.").unwrap_or(name);
+            insert_path(&mut root, &format!("decoder.event.{rest}"), v);
+        }
+        for (name, v) in self.flow.counters() {
+            insert_path(&mut root, name, v);
+        }
+        Value::Object(root)
+    }
+
+    pub fn eve_record(&self) -> EveRecord {
+        let ts = Timestamp(self.last_ts.unwrap_or(0));
+        EveRecord::new(
+            ts,
+            EventBody::Stats {
+                stats: StatsInfo(self.to_json()),
+            },
+        )
+    }
+}
+
+fn insert_path(root: &mut Map<String, Value>, path: &str, v: u64) {
+    let mut cur = root;
+    let mut parts = path.split('.').peekable();
+    while let Some(p) = parts.next() {
+        if parts.peek().is_none() {
+            cur.insert(p.to_string(), v.into());
+            return;
+        }
+        let entry = cur
+            .entry(p.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            // A counter and a group share a name; keep the counter, drop the detail.
+            return;
+        }
+        let Value::Object(next) = entry else { return };
+        cur = next;
+    }
+}
+
+/// What a run did, for the caller to print or inspect.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub stats: RunStats,
+    /// Set when the capture was damaged part-way (byte offset in the message).
+    pub capture_error: Option<String>,
+    pub eve_path: Option<PathBuf>,
+}
+
+impl RunSummary {
+    /// A person-sized summary for the end of a run.
+    pub fn human(&self) -> String {
+        let s = &self.stats;
+        let mut out = String::new();
+        let secs = s.elapsed.as_secs_f64().max(1e-9);
+        let _ = writeln!(
+            out,
+            "Read {} packets, {:.1} MiB in {:.2} s ({:.2} Gbit/s, {} thread{}).",
+            s.packets,
+            s.bytes as f64 / 1048576.0,
+            secs,
+            s.bytes as f64 * 8.0 / secs / 1e9,
+            s.threads,
+            if s.threads == 1 { "" } else { "s" }
+        );
+        let f = &s.flow;
+        let _ = writeln!(
+            out,
+            "Flows: {} (TCP {}, UDP {}, ICMP {}, ICMPv6 {}, other {}).",
+            f.created(),
+            f.created_tcp,
+            f.created_udp,
+            f.created_icmpv4,
+            f.created_icmpv6,
+            f.created_other
+        );
+        let st = &f.stream;
+        let _ = writeln!(
+            out,
+            "TCP streams: {:.1} MiB reassembled, {} gaps, {} retransmissions, {} overlaps.",
+            st.bytes as f64 / 1048576.0,
+            st.gaps,
+            st.retransmissions,
+            st.overlaps
+        );
+        let mut events: Vec<(&str, u64)> = s.decode.events().filter(|(_, n)| *n > 0).collect();
+        if events.is_empty() {
+            let _ = writeln!(out, "Decoder: no malformed packets.");
+        } else {
+            events.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let list: Vec<String> = events.iter().map(|(n, c)| format!("{n} {c}")).collect();
+            let _ = writeln!(out, "Decoder events: {}.", list.join(", "));
+        }
+        if f.emergency_evictions > 0 {
+            let _ = writeln!(
+                out,
+                "Flow memcap reached: {} flows evicted early (raise flow.memcap).",
+                f.emergency_evictions
+            );
+        }
+        if let Some(p) = &self.eve_path {
+            let recs: Vec<String> = s
+                .record_counts
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "Wrote {}: {}.",
+                p.display(),
+                if recs.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    recs.join(", ")
+                }
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_names() {
+        let mut m = Map::new();
+        insert_path(&mut m, "decoder.event.ipv4.trunc_pkt", 2);
+        insert_path(&mut m, "decoder.pkts", 5);
+        let v = Value::Object(m);
+        assert_eq!(v["decoder"]["event"]["ipv4"]["trunc_pkt"], 2);
+        assert_eq!(v["decoder"]["pkts"], 5);
+    }
+}

@@ -1,0 +1,272 @@
+//! One worker: decode → flow table (with TCP streams) → EVE records. Owns all
+//! its state, so workers never share a lock on the packet path.
+
+use crate::config::{ChecksumMode, SensorConfig, Timeouts as CfgTimeouts};
+use crate::output::{EveBuffer, EveFile};
+use crate::stats::RunStats;
+use crate::SensorError;
+use std::sync::Arc;
+use watchfloor_capture::RawPacket;
+use watchfloor_decode::{DecodeConfig, Decoder, Packet, L4};
+use watchfloor_eve::{AnomalyInfo, EveRecord, EventBody, Proto, Timestamp};
+use watchfloor_flow::{
+    Direction, EndReason, Flow, FlowConfig, FlowRecorder, FlowSink, FlowTable, StreamConfig,
+    StreamEvent, Timeouts,
+};
+
+/// Everything a worker needs to know, resolved once from the config.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub decode: DecodeConfig,
+    pub flow: FlowConfig,
+    pub stream: StreamConfig,
+    pub recorder: FlowRecorder,
+    pub eve_flow: bool,
+    pub eve_stats: bool,
+    pub anomaly_decode: bool,
+    pub anomaly_stream: bool,
+}
+
+fn timeouts(t: &CfgTimeouts, base: Timeouts) -> Timeouts {
+    let c = |v: u64| v.min(u32::MAX as u64) as u32;
+    Timeouts {
+        new: c(t.new),
+        established: c(t.established),
+        closed: c(t.closed),
+        emergency_new: c(t.emergency_new),
+        emergency_established: c(t.emergency_established),
+        emergency_closed: c(t.emergency_closed),
+        ..base
+    }
+}
+
+impl WorkerSettings {
+    pub fn from_config(c: &SensorConfig) -> Result<WorkerSettings, SensorError> {
+        let mut decode = DecodeConfig {
+            checksum_validation: c.checksum_checks == ChecksumMode::All,
+            ..DecodeConfig::default()
+        };
+        decode.defrag.memcap_bytes = usize::try_from(c.defrag.memcap).unwrap_or(usize::MAX);
+        decode.defrag.timeout_ns = (c.defrag.timeout.min(i64::MAX as u64 / 1_000_000_000) as i64)
+            .saturating_mul(1_000_000_000);
+        let eve = &c.outputs.eve_log;
+        let flow = FlowConfig {
+            memcap: c.flow.memcap,
+            hash_size: c.flow.hash_size.max(1) as usize,
+            emergency_recovery: c.flow.emergency_recovery.min(100) as u8,
+            default_timeouts: timeouts(&c.flow_timeouts.default, Timeouts::DEFAULT),
+            tcp: timeouts(&c.flow_timeouts.tcp, Timeouts::TCP),
+            udp: timeouts(&c.flow_timeouts.udp, Timeouts::UDP),
+            icmp: timeouts(&c.flow_timeouts.icmp, Timeouts::ICMP),
+            track_macs: eve.ethernet,
+            ..FlowConfig::default()
+        };
+        let stream = StreamConfig {
+            depth: c.stream.reassembly.depth,
+            memcap: c.stream.reassembly.memcap,
+            midstream: c.stream.midstream,
+            async_oneside: c.stream.async_oneside,
+            // `-k none` turns off every checksum check, the stream's included.
+            checksum_validation: c.stream.checksum_validation
+                && c.checksum_checks == ChecksumMode::All,
+            ..StreamConfig::default()
+        };
+        Ok(WorkerSettings {
+            decode,
+            flow,
+            stream,
+            recorder: FlowRecorder {
+                community_id_seed: eve.community_id.then_some(eve.community_id_seed),
+                ethernet: eve.ethernet,
+            },
+            eve_flow: eve.enabled("flow"),
+            eve_stats: eve.enabled("stats"),
+            anomaly_decode: eve.anomaly_enabled("decode"),
+            anomaly_stream: eve.anomaly_enabled("stream"),
+        })
+    }
+}
+
+/// Per-flow state the sensor keeps beside the flow table's own. The app layer
+/// hangs its parsers here.
+#[derive(Debug, Default)]
+pub struct FlowUser {
+    pub stream_bytes: [u64; 2],
+}
+
+/// The flow table's callbacks: where records are rendered.
+struct Sink<'a> {
+    settings: &'a WorkerSettings,
+    out: &'a mut EveBuffer,
+    pcap_cnt: u64,
+    now_ns: i64,
+}
+
+impl FlowSink<FlowUser> for Sink<'_> {
+    fn on_stream_data(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, data: &[u8]) {
+        flow.user.stream_bytes[dir.index()] += data.len() as u64;
+    }
+
+    fn on_stream_event(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, ev: StreamEvent) {
+        if !self.settings.anomaly_stream {
+            return;
+        }
+        let mut rec = EveRecord::new(
+            Timestamp(self.now_ns),
+            EventBody::Anomaly {
+                anomaly: AnomalyInfo {
+                    kind: "stream",
+                    event: ev.name(),
+                    app_proto: None,
+                    layer: None,
+                },
+            },
+        );
+        rec.flow_id = Some(flow.flow_id());
+        rec.pcap_cnt = Some(self.pcap_cnt);
+        let (src, dst, sp, dp) = match dir {
+            Direction::ToServer => (
+                flow.src_ip(),
+                flow.dst_ip(),
+                flow.src_port(),
+                flow.dst_port(),
+            ),
+            Direction::ToClient => (
+                flow.dst_ip(),
+                flow.src_ip(),
+                flow.dst_port(),
+                flow.src_port(),
+            ),
+        };
+        rec.vlan = flow.vlans().to_vec();
+        rec.src_ip = Some(src);
+        rec.dest_ip = Some(dst);
+        rec.src_port = Some(sp);
+        rec.dest_port = Some(dp);
+        rec.proto = Some(Proto(flow.proto()));
+        rec.pkt_src = Some("wire/pcap");
+        self.out.push(&rec);
+    }
+
+    fn on_flow_end(&mut self, flow: &mut Flow<FlowUser>, reason: EndReason) {
+        if self.settings.eve_flow {
+            let rec = self.settings.recorder.flow_record(flow, reason);
+            self.out.push(&rec);
+        }
+    }
+}
+
+pub struct Worker {
+    settings: Arc<WorkerSettings>,
+    decoder: Decoder,
+    table: FlowTable<FlowUser>,
+    out: EveBuffer,
+    eve: Option<Arc<EveFile>>,
+    stats: RunStats,
+    next_defrag_expire: i64,
+}
+
+/// Packet-time interval between defragmentation timeout sweeps.
+const DEFRAG_SWEEP_NS: i64 = 1_000_000_000;
+
+impl Worker {
+    pub fn new(
+        settings: Arc<WorkerSettings>,
+        eve: Option<Arc<EveFile>>,
+    ) -> Result<Worker, SensorError> {
+        let table = FlowTable::new(settings.flow.clone(), settings.stream)
+            .map_err(|e| SensorError::Config(e.to_string()))?;
+        Ok(Worker {
+            decoder: Decoder::new(settings.decode.clone()),
+            table,
+            settings,
+            out: EveBuffer::default(),
+            eve,
+            stats: RunStats::default(),
+            next_defrag_expire: i64::MIN,
+        })
+    }
+
+    pub fn handle(&mut self, raw: &RawPacket<'_>, pcap_cnt: u64) -> Result<(), SensorError> {
+        let st = &mut self.stats;
+        st.packets += 1;
+        st.bytes += raw.data.len() as u64;
+        if st.first_ts.is_none() {
+            st.first_ts = Some(raw.ts_ns);
+        }
+        st.last_ts = Some(st.last_ts.map_or(raw.ts_ns, |t| t.max(raw.ts_ns)));
+        if raw.ts_ns >= self.next_defrag_expire {
+            self.decoder.expire(raw.ts_ns);
+            self.next_defrag_expire = raw.ts_ns.saturating_add(DEFRAG_SWEEP_NS);
+        }
+        let pkt = self.decoder.decode(raw);
+        if self.settings.anomaly_decode && !pkt.events.is_empty() {
+            decode_anomalies(&pkt, pcap_cnt, &mut self.out);
+        }
+        let mut sink = Sink {
+            settings: &self.settings,
+            out: &mut self.out,
+            pcap_cnt,
+            now_ns: raw.ts_ns,
+        };
+        self.table.process(&pkt, &mut sink);
+        self.out.drain_to(self.eve.as_deref(), false)?;
+        Ok(())
+    }
+
+    /// End of input: every flow still open ends with reason "shutdown".
+    pub fn finish(mut self) -> Result<RunStats, SensorError> {
+        let now = self.stats.last_ts.unwrap_or(0);
+        let mut sink = Sink {
+            settings: &self.settings,
+            out: &mut self.out,
+            pcap_cnt: 0,
+            now_ns: now,
+        };
+        self.table.flush_all(&mut sink);
+        self.out.drain_to(self.eve.as_deref(), true)?;
+        self.stats.decode = self.decoder.stats().clone();
+        self.stats.flow = self.table.stats();
+        self.stats.record_counts = std::mem::take(&mut self.out.counts);
+        Ok(self.stats)
+    }
+}
+
+/// One `anomaly` record per decoder event, as Suricata's anomaly logger writes
+/// them: addresses when the packet got that far, `type: decode`.
+fn decode_anomalies(pkt: &Packet<'_>, pcap_cnt: u64, out: &mut EveBuffer) {
+    for ev in pkt.events.iter() {
+        let mut rec = EveRecord::new(
+            Timestamp(pkt.ts_ns),
+            EventBody::Anomaly {
+                anomaly: AnomalyInfo {
+                    kind: "decode",
+                    event: ev.name(),
+                    app_proto: None,
+                    layer: None,
+                },
+            },
+        );
+        rec.pcap_cnt = Some(pcap_cnt);
+        rec.vlan = pkt.vlans().to_vec();
+        if let Some(ip) = &pkt.ip {
+            rec.src_ip = Some(ip.src);
+            rec.dest_ip = Some(ip.dst);
+            rec.proto = Some(Proto(ip.proto));
+            match &pkt.l4 {
+                L4::Tcp(_) | L4::Udp(_) => {
+                    let (sp, dp) = pkt.l4.ports();
+                    rec.src_port = Some(sp);
+                    rec.dest_port = Some(dp);
+                }
+                L4::Icmpv4(i) | L4::Icmpv6(i) => {
+                    rec.icmp_type = Some(i.icmp_type);
+                    rec.icmp_code = Some(i.code);
+                }
+                L4::None | L4::Other => {}
+            }
+        }
+        rec.pkt_src = Some("wire/pcap");
+        out.push(&rec);
+    }
+}

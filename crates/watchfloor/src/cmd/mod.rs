@@ -1,0 +1,5 @@
+pub mod demo;
+pub mod progress;
+pub mod sensor;
+pub mod synth;
+pub mod verify;
