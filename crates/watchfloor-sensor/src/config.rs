@@ -210,7 +210,6 @@ pub struct OutputsSection {
     pub eve_log: EveLogSection,
 }
 
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EveLogSection {

@@ -61,13 +61,24 @@ pub fn run(
     } else {
         None
     };
-    let src = watchfloor_capture::open(&opts.input)?;
     let threads = match opts.config.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let (mut stats, capture_error) =
-        runtime::run_source(src, settings.clone(), eve.clone(), threads, progress)?;
+    let is_file =
+        opts.input.as_os_str() != "-" && std::fs::metadata(&opts.input).is_ok_and(|m| m.is_file());
+    let (mut stats, capture_error) = if threads > 1 && is_file {
+        runtime::run_file_parallel(
+            &opts.input,
+            settings.clone(),
+            eve.clone(),
+            threads,
+            progress,
+        )?
+    } else {
+        let src = watchfloor_capture::open(&opts.input)?;
+        runtime::run_source(src, settings.clone(), eve.clone(), threads, progress)?
+    };
     stats.elapsed = started.elapsed();
     stats.threads = threads;
     if let Some(eve) = &eve {

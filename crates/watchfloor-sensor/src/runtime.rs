@@ -1,7 +1,10 @@
 //! Threads. One worker: the reader calls it inline and no byte is copied.
-//! Several: the reader shards frames by address-pair hash into per-worker
-//! batches (one copy into a recycled buffer), workers run decode → flow →
-//! output independently, and their stats merge at the end.
+//! Several, reading a file: every worker maps the file itself, walks all
+//! records and keeps those whose address-pair hash is its own — no copy, no
+//! channel, and the only shared work is skimming record headers. Several,
+//! reading a pipe: one reader shards frames into per-worker batches (one copy
+//! into a recycled buffer). Either way workers run decode → flow → output
+//! independently and their stats merge at the end.
 
 use crate::output::EveFile;
 use crate::stats::RunStats;
@@ -51,6 +54,73 @@ pub fn run_source(
         return Ok((stats, err));
     }
     run_sharded(src, settings, eve, threads, progress)
+}
+
+/// Several workers over one file, each with its own memory map of it.
+pub fn run_file_parallel(
+    path: &std::path::Path,
+    settings: Arc<WorkerSettings>,
+    eve: Option<Arc<EveFile>>,
+    threads: usize,
+    progress: Progress<'_>,
+) -> Result<(RunStats, Option<watchfloor_capture::CaptureError>), SensorError> {
+    // Open every source up front so that an unreadable file fails before any thread starts.
+    let mut sources = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        sources.push(watchfloor_capture::open(path)?);
+    }
+    let n = threads as u64;
+    std::thread::scope(|scope| {
+        let mut handles = Vec::with_capacity(threads);
+        for (i, mut src) in sources.into_iter().enumerate() {
+            let settings = settings.clone();
+            let eve = eve.clone();
+            let h = std::thread::Builder::new()
+                .name(format!("worker-{i}"))
+                .spawn_scoped(
+                    scope,
+                    move || -> Result<(RunStats, Option<watchfloor_capture::CaptureError>), SensorError> {
+                        let mut w = Worker::new(settings, eve)?;
+                        let mine = i as u64;
+                        let mut next_progress = PROGRESS_EVERY;
+                        let mut pcap_cnt = 0u64;
+                        let err = loop {
+                            match src.next_packet() {
+                                Ok(Some(p)) => {
+                                    pcap_cnt += 1;
+                                    if watchfloor_decode::shard_hash(p.linktype, p.data) % n == mine {
+                                        w.handle(&p, pcap_cnt)?;
+                                    }
+                                    if i == 0 && p.offset >= next_progress {
+                                        next_progress = p.offset + PROGRESS_EVERY;
+                                        progress(src.position(), src.total_len());
+                                    }
+                                }
+                                Ok(None) => break None,
+                                Err(e) => break Some(e),
+                            }
+                        };
+                        if i == 0 {
+                            progress(src.position(), src.total_len());
+                        }
+                        Ok((w.finish()?, err))
+                    },
+                )
+                .map_err(SensorError::Thread)?;
+            handles.push(h);
+        }
+        let mut total = RunStats::default();
+        let mut first_err = None;
+        for h in handles {
+            let (stats, err) = h.join().map_err(|_| SensorError::WorkerPanic)??;
+            total.merge(&stats);
+            // Every worker reads the same bytes, so they all meet the same damage.
+            if first_err.is_none() {
+                first_err = err;
+            }
+        }
+        Ok((total, first_err))
+    })
 }
 
 #[derive(Clone, Copy)]
