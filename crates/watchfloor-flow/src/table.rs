@@ -51,6 +51,9 @@ impl<U, S: FlowSink<U>> StreamSink for Adapter<'_, U, S> {
 
 /// Flow table of one worker. Not shared between threads: shard packets by
 /// flow (e.g. on [`FlowKey`]'s hash) and merge [`FlowStats`].
+/// Smallest table worth keeping: below this, shrinking saves nothing.
+const MIN_CAPACITY: usize = 1024;
+
 pub struct FlowTable<U> {
     config: FlowConfig,
     map: HashMap<FlowKey, Flow<U>, FxBuildHasher>,
@@ -106,7 +109,10 @@ fn end_flow<U, S: FlowSink<U>>(
 impl<U: Default> FlowTable<U> {
     pub fn new(config: FlowConfig, stream: StreamConfig) -> Result<Self, FlowConfigError> {
         config.validate()?;
-        let map = HashMap::with_capacity_and_hasher(config.hash_size, FxBuildHasher);
+        // `hash-size` is only a hint: timeout scans walk every bucket, so an
+        // oversized table costs on every scan while holding few flows.
+        let map =
+            HashMap::with_capacity_and_hasher(config.hash_size.min(MIN_CAPACITY), FxBuildHasher);
         let flow_size = (std::mem::size_of::<(FlowKey, Flow<U>)>()
             + std::mem::size_of::<[Reassembler; 2]>()) as u64;
         Ok(FlowTable {
@@ -322,6 +328,11 @@ impl<U: Default> FlowTable<U> {
             false
         });
         stats.memuse = stats.memuse.saturating_sub(ended as u64 * *flow_size);
+        // A burst can leave a huge, mostly empty table; give the space back so
+        // later scans stay proportional to the flows actually held.
+        if map.capacity() > 8 * map.len().max(MIN_CAPACITY) {
+            map.shrink_to(2 * map.len().max(MIN_CAPACITY));
+        }
         ended
     }
 
