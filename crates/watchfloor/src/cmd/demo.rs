@@ -86,12 +86,41 @@ pub fn run(a: Args) -> Result<ExitCode> {
         out.join("eve.json").display()
     );
     print_flow_digest(&out.join("eve.json"))?;
+    print_truth_check(&truth_path, summary.stats.flow.created());
     println!(
         "\nNext: open {} in your favourite JSON tool, or try\n  watchfloor sensor -r {} -l out/ --threads 1",
         out.join("eve.json").display(),
         pcap.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Compares the sensor's flow count with what the synthesiser says it made.
+fn print_truth_check(truth_path: &std::path::Path, flows_seen: u64) {
+    let Ok(text) = std::fs::read_to_string(truth_path) else {
+        return;
+    };
+    let Ok(truth) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return;
+    };
+    let made = truth["flows"].as_u64().unwrap_or(0);
+    let verdict = if made == flows_seen {
+        "every one accounted for"
+    } else {
+        "they differ: see the flow records"
+    };
+    println!("\n   ground truth: the synthesiser made {made} flows, the sensor saw {flows_seen} ({verdict}).");
+    if let Some(m) = truth["malicious"].as_object() {
+        let kinds: Vec<String> = m
+            .iter()
+            .filter(|(_, n)| n.as_u64().unwrap_or(0) > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        println!(
+            "   attack flows in the capture: {} (detection rules arrive with the detection engine).",
+            kinds.join(", ")
+        );
+    }
 }
 
 /// A person-sized digest of eve.json: flows per protocol and the busiest destinations.
