@@ -1,3 +1,4 @@
+// Test-only module: compiled under #[cfg(test)] from its parent.
 //! End-to-end tests: generate captures and re-read them with an independent little parser.
 
 use crate::*;

@@ -1,3 +1,4 @@
+// Test-only module: compiled under #[cfg(test)] from its parent.
 use super::*;
 use serde_json::json;
 
