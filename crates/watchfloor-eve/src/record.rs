@@ -80,6 +80,8 @@ pub struct EveRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pkt_src: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_proto: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_proto_ts: Option<String>,
@@ -113,6 +115,7 @@ impl EveRecord {
             response_icmp_type: None,
             response_icmp_code: None,
             pkt_src: None,
+            tx_id: None,
             app_proto: None,
             app_proto_ts: None,
             app_proto_tc: None,
@@ -147,14 +150,30 @@ pub enum EventBody {
     Stats {
         stats: StatsInfo,
     },
+    /// An app-layer record (`dns`, `http`, `tls`, ...): the protocol's object
+    /// under its own key, built by the app-layer crate.
+    App {
+        #[serde(skip)]
+        event_type: &'static str,
+        #[serde(flatten)]
+        fields: serde_json::Map<String, serde_json::Value>,
+    },
 }
 
 impl EventBody {
+    /// `{"<event_type>": value}`, e.g. the `dns` object of a dns record.
+    pub fn app(event_type: &'static str, value: serde_json::Value) -> EventBody {
+        let mut fields = serde_json::Map::new();
+        fields.insert(event_type.to_string(), value);
+        EventBody::App { event_type, fields }
+    }
+
     pub fn event_type(&self) -> &'static str {
         match self {
             EventBody::Flow { .. } => "flow",
             EventBody::Anomaly { .. } => "anomaly",
             EventBody::Stats { .. } => "stats",
+            EventBody::App { event_type, .. } => event_type,
         }
     }
 }

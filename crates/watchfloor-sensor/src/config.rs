@@ -41,6 +41,10 @@ pub struct SensorConfig {
     pub defrag: DefragSection,
     pub app_layer: AppLayerSection,
     pub outputs: OutputsSection,
+    /// Environment values the run sees instead of the process's own (the
+    /// conformance runner passes a case's `env` here). Not part of the file.
+    #[serde(skip)]
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 /// Suricata's `-k`: validate checksums (`all`) or not (`none`).
@@ -276,6 +280,14 @@ impl EveLogSection {
 }
 
 impl SensorConfig {
+    /// An environment variable, from `env` first, then the process.
+    pub fn env_var(&self, name: &str) -> Option<String> {
+        self.env
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(name).ok())
+    }
+
     pub fn load(path: &Path) -> Result<SensorConfig, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.display().to_string(),
@@ -306,7 +318,9 @@ impl SensorConfig {
         }
         match toml::Value::Table(tree).try_into::<SensorConfig>() {
             Ok(cfg) => {
+                let env = std::mem::take(&mut self.env);
                 *self = cfg;
+                self.env = env;
                 Ok(true)
             }
             Err(e) if e.to_string().contains("unknown field") => Ok(false),

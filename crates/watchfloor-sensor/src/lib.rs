@@ -5,6 +5,7 @@
 //! frames by the hash of their address pair so that every packet of a flow —
 //! fragments included — meets the same flow table.
 
+mod applayer;
 pub mod config;
 pub mod output;
 mod runtime;

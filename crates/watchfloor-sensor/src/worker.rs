@@ -1,6 +1,7 @@
 //! One worker: decode → flow table (with TCP streams) → EVE records. Owns all
 //! its state, so workers never share a lock on the packet path.
 
+use crate::applayer::{dns_eve_options, AppSettings, AppState, Envelope};
 use crate::config::{ChecksumMode, SensorConfig, Timeouts as CfgTimeouts};
 use crate::output::{EveBuffer, EveFile};
 use crate::stats::RunStats;
@@ -25,6 +26,7 @@ pub struct WorkerSettings {
     pub eve_stats: bool,
     pub anomaly_decode: bool,
     pub anomaly_stream: bool,
+    pub app: AppSettings,
 }
 
 fn timeouts(t: &CfgTimeouts, base: Timeouts) -> Timeouts {
@@ -37,6 +39,20 @@ fn timeouts(t: &CfgTimeouts, base: Timeouts) -> Timeouts {
         emergency_established: c(t.emergency_established),
         emergency_closed: c(t.emergency_closed),
         ..base
+    }
+}
+
+/// `app-layer.protocols.<name>.enabled` (yes unless set to no/false).
+fn protocol_enabled(c: &SensorConfig, name: &str) -> bool {
+    match c
+        .app_layer
+        .protocols
+        .get(name)
+        .and_then(|t| t.get("enabled"))
+    {
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(toml::Value::String(s)) => !matches!(s.as_str(), "no" | "false" | "off"),
+        _ => true,
     }
 }
 
@@ -83,6 +99,15 @@ impl WorkerSettings {
             eve_stats: eve.enabled("stats"),
             anomaly_decode: eve.anomaly_enabled("decode"),
             anomaly_stream: eve.anomaly_enabled("stream"),
+            app: AppSettings {
+                dns: protocol_enabled(c, "dns"),
+                dns_eve: eve.enabled("dns").then(|| {
+                    let empty = toml::Table::new();
+                    let opts = eve.types.get("dns").unwrap_or(&empty);
+                    dns_eve_options(opts, c.env_var("SURICATA_EVE_DNS_VERSION").as_deref())
+                }),
+                anomaly_applayer: eve.anomaly_enabled("applayer"),
+            },
         })
     }
 }
@@ -92,6 +117,7 @@ impl WorkerSettings {
 #[derive(Debug, Default)]
 pub struct FlowUser {
     pub stream_bytes: [u64; 2],
+    pub app: AppState,
 }
 
 /// The flow table's callbacks: where records are rendered.
@@ -103,8 +129,35 @@ struct Sink<'a> {
 }
 
 impl FlowSink<FlowUser> for Sink<'_> {
+    fn on_packet(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, pkt: &Packet<'_>) {
+        if let L4::Udp(_) = pkt.l4 {
+            let mut app = std::mem::take(&mut flow.user.app);
+            let env = Envelope {
+                ts_ns: self.now_ns,
+                pcap_cnt: self.pcap_cnt,
+            };
+            self.settings
+                .app
+                .on_udp(flow, &mut app, dir, pkt.payload, &env, self.out);
+            flow.user.app = app;
+        }
+    }
+
     fn on_stream_data(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, data: &[u8]) {
         flow.user.stream_bytes[dir.index()] += data.len() as u64;
+        let mut app = std::mem::take(&mut flow.user.app);
+        let env = Envelope {
+            ts_ns: self.now_ns,
+            pcap_cnt: self.pcap_cnt,
+        };
+        self.settings
+            .app
+            .on_tcp(flow, &mut app, dir, data, &env, self.out);
+        flow.user.app = app;
+    }
+
+    fn on_stream_gap(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, _len: u64) {
+        self.settings.app.on_tcp_gap(&mut flow.user.app, dir);
     }
 
     fn on_stream_event(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, ev: StreamEvent) {
@@ -149,6 +202,8 @@ impl FlowSink<FlowUser> for Sink<'_> {
     }
 
     fn on_flow_end(&mut self, flow: &mut Flow<FlowUser>, reason: EndReason) {
+        let mut app = std::mem::take(&mut flow.user.app);
+        self.settings.app.on_flow_end(flow, &mut app);
         if self.settings.eve_flow {
             let rec = self.settings.recorder.flow_record(flow, reason);
             self.out.push(&rec);

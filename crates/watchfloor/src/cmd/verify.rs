@@ -173,6 +173,7 @@ fn case_config(case: &Case, messages: &mut Vec<String>) -> SensorConfig {
             }
         }
     }
+    config.env = case.env.clone().into_iter().collect();
     let args = case.run_args();
     if args.checksum_none {
         config.checksum_checks = ChecksumMode::None;

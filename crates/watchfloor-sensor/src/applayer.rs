@@ -1,0 +1,299 @@
+//! The sensor's side of the application layer: find a flow's protocol by
+//! content, feed its parser (UDP payloads, reassembled TCP bytes), and turn
+//! transactions into EVE records. Parsers themselves live in
+//! `watchfloor-applayer`, one folder per protocol.
+
+use crate::output::EveBuffer;
+use std::net::IpAddr;
+use watchfloor_applayer::dns::{self, DnsConfig, DnsEveOptions, DnsEveVersion, DnsState};
+use watchfloor_applayer::{AppEvent, Direction as AppDir};
+use watchfloor_eve::{EveRecord, EventBody, Proto, Timestamp};
+use watchfloor_flow::{Direction, Flow};
+
+/// Bytes of a TCP direction kept while the protocol is still unknown.
+const PROBE_LIMIT: usize = 4096;
+
+/// App-layer settings resolved from the config once per run.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    pub dns: bool,
+    /// `None` when dns records are not logged.
+    pub dns_eve: Option<DnsEveOptions>,
+    pub anomaly_applayer: bool,
+}
+
+/// What the sensor knows of a flow's application protocol.
+#[derive(Debug, Default)]
+pub enum AppState {
+    #[default]
+    Unknown,
+    Probing(Box<Probing>),
+    Dns(Box<DnsState>),
+    /// Every parser Watchfloor has rejected the flow.
+    Failed,
+}
+
+#[derive(Debug, Default)]
+pub struct Probing {
+    /// TCP bytes seen so far per direction, in flow order.
+    tcp: [Vec<u8>; 2],
+    /// A UDP payload in this direction was not DNS.
+    udp_rejected: [bool; 2],
+}
+
+/// Where a record is written from: the packet or stream event being handled.
+pub struct Envelope {
+    pub ts_ns: i64,
+    pub pcap_cnt: u64,
+}
+
+fn app_dir(d: Direction) -> AppDir {
+    match d {
+        Direction::ToServer => AppDir::ToServer,
+        Direction::ToClient => AppDir::ToClient,
+    }
+}
+
+impl AppSettings {
+    /// UDP payload of a flow.
+    pub fn on_udp<U>(
+        &self,
+        flow: &mut Flow<U>,
+        state: &mut AppState,
+        dir: Direction,
+        payload: &[u8],
+        env: &Envelope,
+        out: &mut EveBuffer,
+    ) {
+        if payload.is_empty() || !self.dns {
+            return;
+        }
+        if matches!(state, AppState::Unknown | AppState::Probing(_)) {
+            if dns::probe_udp(payload).is_some() {
+                *state = AppState::Dns(Box::new(DnsState::new(DnsConfig::default())));
+                flow.app_proto = Some("dns");
+            } else {
+                let p = match state {
+                    AppState::Probing(p) => p,
+                    _ => {
+                        *state = AppState::Probing(Box::default());
+                        let AppState::Probing(p) = state else { return };
+                        p
+                    }
+                };
+                p.udp_rejected[dir.index()] = true;
+                if p.udp_rejected.iter().all(|r| *r) {
+                    *state = AppState::Failed;
+                    flow.app_proto = Some("failed");
+                }
+                return;
+            }
+        }
+        if let AppState::Dns(s) = state {
+            // Errors are also raised as events on the transaction; nothing
+            // more to do with them here.
+            let _ = s.parse_udp(app_dir(dir), payload);
+            self.emit_dns(flow, s, env, out);
+        }
+    }
+
+    /// In-order TCP bytes of a flow.
+    pub fn on_tcp<U>(
+        &self,
+        flow: &mut Flow<U>,
+        state: &mut AppState,
+        dir: Direction,
+        data: &[u8],
+        env: &Envelope,
+        out: &mut EveBuffer,
+    ) {
+        if data.is_empty() || !self.dns {
+            return;
+        }
+        if matches!(state, AppState::Unknown) {
+            *state = AppState::Probing(Box::default());
+        }
+        if let AppState::Probing(p) = state {
+            let buf = &mut p.tcp[dir.index()];
+            let room = PROBE_LIMIT.saturating_sub(buf.len());
+            buf.extend_from_slice(&data[..data.len().min(room)]);
+            match probe_dns_tcp(buf) {
+                dns::Probe::Dns(_) => {
+                    let mut s = Box::new(DnsState::new(DnsConfig::default()));
+                    // Replay what was held back, client side first: a DNS
+                    // exchange over TCP always starts with the query.
+                    for d in [Direction::ToServer, Direction::ToClient] {
+                        let held = std::mem::take(&mut p.tcp[d.index()]);
+                        if !held.is_empty() {
+                            let _ = s.parse_tcp(app_dir(d), &held);
+                        }
+                    }
+                    flow.app_proto = Some("dns");
+                    self.emit_dns(flow, &mut s, env, out);
+                    *state = AppState::Dns(s);
+                }
+                // HTTP and TLS probes join here as their parsers land; until
+                // then a TCP flow that is not DNS stays undetermined rather
+                // than being called "failed" for lack of a parser.
+                dns::Probe::NotDns | dns::Probe::NeedMore => {
+                    if buf.len() >= PROBE_LIMIT {
+                        p.tcp[dir.index()] = Vec::new();
+                    }
+                }
+            }
+            return;
+        }
+        if let AppState::Dns(s) = state {
+            let _ = s.parse_tcp(app_dir(dir), data);
+            self.emit_dns(flow, s, env, out);
+        }
+    }
+
+    pub fn on_tcp_gap(&self, state: &mut AppState, dir: Direction) {
+        if let AppState::Dns(s) = state {
+            s.tcp_gap(app_dir(dir));
+        }
+    }
+
+    /// Flow end: a UDP flow rejected in the only direction that carried data
+    /// has failed detection.
+    pub fn on_flow_end<U>(&self, flow: &mut Flow<U>, state: &mut AppState) {
+        if let AppState::Probing(p) = state {
+            if flow.proto() == 17 && p.udp_rejected.iter().any(|r| *r) {
+                flow.app_proto = Some("failed");
+            }
+        }
+    }
+
+    fn emit_dns<U>(&self, flow: &Flow<U>, s: &mut DnsState, env: &Envelope, out: &mut EveBuffer) {
+        let txs: Vec<_> = s.drain().collect();
+        for tx in &txs {
+            if let Some(opts) = &self.dns_eve {
+                let packet_dir = match tx.direction {
+                    AppDir::ToServer => Direction::ToServer,
+                    AppDir::ToClient => Direction::ToClient,
+                };
+                let addr_dir = if opts.envelope_follows_flow() {
+                    Direction::ToServer
+                } else {
+                    packet_dir
+                };
+                for obj in dns::eve_dns(tx, opts) {
+                    let mut rec = envelope(flow, addr_dir, env, EventBody::app("dns", obj));
+                    rec.pkt_src = Some("wire/pcap");
+                    out.push(&rec);
+                }
+            }
+            if self.anomaly_applayer {
+                for ev in tx.app_events() {
+                    let mut rec = anomaly(flow, tx_dir(tx.direction), env, ev);
+                    rec.tx_id = Some(tx.tx_id);
+                    out.push(&rec);
+                }
+            }
+        }
+        if self.anomaly_applayer {
+            for ev in s.take_orphan_events() {
+                let rec = anomaly(flow, Direction::ToServer, env, ev.into());
+                out.push(&rec);
+            }
+        }
+    }
+}
+
+/// DNS over TCP by content: only a complete first message that parses counts.
+/// A plausible header alone is not enough on TCP: the first bytes of a TLS
+/// record or a binary protocol often pass as one.
+fn probe_dns_tcp(buf: &[u8]) -> dns::Probe {
+    let Some(len) = buf
+        .get(..2)
+        .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+    else {
+        return dns::Probe::NeedMore;
+    };
+    if len < 12 || len + 2 > PROBE_LIMIT {
+        return dns::Probe::NotDns;
+    }
+    if buf.len() < len + 2 {
+        return dns::Probe::NeedMore;
+    }
+    dns::probe_tcp(&buf[..len + 2])
+}
+
+fn tx_dir(d: AppDir) -> Direction {
+    match d {
+        AppDir::ToServer => Direction::ToServer,
+        AppDir::ToClient => Direction::ToClient,
+    }
+}
+
+fn anomaly<U>(flow: &Flow<U>, dir: Direction, env: &Envelope, ev: AppEvent) -> EveRecord {
+    let mut rec = envelope(
+        flow,
+        dir,
+        env,
+        EventBody::Anomaly {
+            anomaly: ev.anomaly(),
+        },
+    );
+    rec.pkt_src = Some("wire/pcap");
+    rec
+}
+
+/// The common head of a flow-bound record, addresses as seen in `dir`.
+pub fn envelope<U>(flow: &Flow<U>, dir: Direction, env: &Envelope, body: EventBody) -> EveRecord {
+    let mut rec = EveRecord::new(Timestamp(env.ts_ns), body);
+    rec.flow_id = Some(flow.flow_id());
+    if env.pcap_cnt > 0 {
+        rec.pcap_cnt = Some(env.pcap_cnt);
+    }
+    rec.vlan = flow.vlans().to_vec();
+    let (src, dst, sp, dp): (IpAddr, IpAddr, u16, u16) = match dir {
+        Direction::ToServer => (
+            flow.src_ip(),
+            flow.dst_ip(),
+            flow.src_port(),
+            flow.dst_port(),
+        ),
+        Direction::ToClient => (
+            flow.dst_ip(),
+            flow.src_ip(),
+            flow.dst_port(),
+            flow.src_port(),
+        ),
+    };
+    rec.src_ip = Some(src);
+    rec.dest_ip = Some(dst);
+    if matches!(flow.proto(), 6 | 17 | 132) {
+        rec.src_port = Some(sp);
+        rec.dest_port = Some(dp);
+    }
+    rec.proto = Some(Proto(flow.proto()));
+    rec
+}
+
+/// Reads the eve `dns` options (`version`, `requests`, `responses`, `types`,
+/// `formats`) the way Suricata does; `env_version` is SURICATA_EVE_DNS_VERSION.
+pub fn dns_eve_options(opts: &toml::Table, env_version: Option<&str>) -> DnsEveOptions {
+    let mut o = DnsEveOptions::default();
+    let version = opts.get("version").map(|v| match v {
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Float(f) => f.to_string(),
+        _ => String::new(),
+    });
+    o.version = DnsEveVersion::select(version.as_deref(), env_version);
+    if let Some(b) = opts.get("requests").and_then(toml::Value::as_bool) {
+        o.requests = b;
+    }
+    if let Some(b) = opts.get("responses").and_then(toml::Value::as_bool) {
+        o.responses = b;
+    }
+    if let Some(t) = opts.get("types").and_then(toml::Value::as_array) {
+        o.set_types(t.iter().filter_map(toml::Value::as_str));
+    }
+    if let Some(f) = opts.get("formats").and_then(toml::Value::as_array) {
+        o.set_formats(f.iter().filter_map(toml::Value::as_str));
+    }
+    o
+}
