@@ -7,7 +7,7 @@ use crate::output::EveBuffer;
 use std::net::IpAddr;
 use watchfloor_applayer::dns::{self, DnsConfig, DnsEveOptions, DnsEveVersion, DnsState};
 use watchfloor_applayer::{AppEvent, Direction as AppDir};
-use watchfloor_eve::{EveRecord, EventBody, Proto, Timestamp};
+use watchfloor_eve::{EtherInfo, EveRecord, EventBody, Proto, Timestamp};
 use watchfloor_flow::{Direction, Flow};
 
 /// Bytes of a TCP direction kept while the protocol is still unknown.
@@ -16,7 +16,8 @@ const PROBE_LIMIT: usize = 4096;
 /// App-layer settings resolved from the config once per run.
 #[derive(Debug, Clone)]
 pub struct AppSettings {
-    pub dns: bool,
+    pub dns_udp: bool,
+    pub dns_tcp: bool,
     /// `None` when dns records are not logged.
     pub dns_eve: Option<DnsEveOptions>,
     pub anomaly_applayer: bool,
@@ -45,6 +46,17 @@ pub struct Probing {
 pub struct Envelope {
     pub ts_ns: i64,
     pub pcap_cnt: u64,
+    /// Direction of the packet being handled, and its (source, destination)
+    /// MACs when `ethernet: yes` asks for them.
+    pub pkt_dir: Direction,
+    pub macs: Option<([u8; 6], [u8; 6])>,
+}
+
+fn mac_str(m: &[u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
 }
 
 fn app_dir(d: Direction) -> AppDir {
@@ -65,11 +77,11 @@ impl AppSettings {
         env: &Envelope,
         out: &mut EveBuffer,
     ) {
-        if payload.is_empty() || !self.dns {
+        if payload.is_empty() || !self.dns_udp {
             return;
         }
         if matches!(state, AppState::Unknown | AppState::Probing(_)) {
-            if dns::probe_udp(payload).is_some() {
+            if dns::probe_udp(payload).is_some() && !is_netbios_name_service(payload) {
                 *state = AppState::Dns(Box::new(DnsState::new(DnsConfig::default())));
                 flow.app_proto = Some("dns");
             } else {
@@ -107,7 +119,7 @@ impl AppSettings {
         env: &Envelope,
         out: &mut EveBuffer,
     ) {
-        if data.is_empty() || !self.dns {
+        if data.is_empty() || !self.dns_tcp {
             return;
         }
         if matches!(state, AppState::Unknown) {
@@ -201,6 +213,23 @@ impl AppSettings {
     }
 }
 
+/// NetBIOS name service (UDP 137) reuses DNS's message format, so a content
+/// probe accepts it; its questions give it away: first-level-encoded names
+/// (32 letters A–P) asking for NB (32) or NBSTAT (33) records.
+fn is_netbios_name_service(payload: &[u8]) -> bool {
+    let Ok(m) = dns::parse_message(payload) else {
+        return false;
+    };
+    !m.questions.is_empty()
+        && m.questions.iter().all(|q| {
+            let name = m.name(&q.name);
+            let first = name.split(|b| *b == b'.').next().unwrap_or(&[]);
+            matches!(q.rrtype, 32 | 33)
+                && first.len() == 32
+                && first.iter().all(|b| (b'A'..=b'P').contains(b))
+        })
+}
+
 /// DNS over TCP by content: only a complete first message that parses counts.
 /// A plausible header alone is not enough on TCP: the first bytes of a TLS
 /// record or a binary protocol often pass as one.
@@ -269,6 +298,16 @@ pub fn envelope<U>(flow: &Flow<U>, dir: Direction, env: &Envelope, body: EventBo
         rec.dest_port = Some(dp);
     }
     rec.proto = Some(Proto(flow.proto()));
+    if let Some((s, d)) = env.macs {
+        // The record may face the other way from the packet that produced it
+        // (a v2 DNS answer is written client first): the MACs follow the addresses.
+        let (s, d) = if dir == env.pkt_dir { (s, d) } else { (d, s) };
+        rec.ether = Some(EtherInfo {
+            src_mac: Some(mac_str(&s)),
+            dest_mac: Some(mac_str(&d)),
+            ..EtherInfo::default()
+        });
+    }
     rec
 }
 

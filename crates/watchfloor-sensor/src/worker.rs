@@ -42,18 +42,26 @@ fn timeouts(t: &CfgTimeouts, base: Timeouts) -> Timeouts {
     }
 }
 
-/// `app-layer.protocols.<name>.enabled` (yes unless set to no/false).
-fn protocol_enabled(c: &SensorConfig, name: &str) -> bool {
-    match c
-        .app_layer
-        .protocols
-        .get(name)
-        .and_then(|t| t.get("enabled"))
-    {
-        Some(toml::Value::Boolean(b)) => *b,
-        Some(toml::Value::String(s)) => !matches!(s.as_str(), "no" | "false" | "off"),
-        _ => true,
+fn yes(v: Option<&toml::Value>) -> Option<bool> {
+    match v? {
+        toml::Value::Boolean(b) => Some(*b),
+        // Suricata also accepts `detection-only`, which still detects.
+        toml::Value::String(s) => Some(!matches!(s.as_str(), "no" | "false" | "off")),
+        _ => None,
     }
+}
+
+/// `app-layer.protocols.<name>.<transport>.enabled`, falling back to
+/// `app-layer.protocols.<name>.enabled`, then yes — as Suricata reads them.
+fn protocol_enabled(c: &SensorConfig, name: &str, transport: &str) -> bool {
+    let Some(p) = c.app_layer.protocols.get(name) else {
+        return true;
+    };
+    let per_transport = p
+        .get(transport)
+        .and_then(toml::Value::as_table)
+        .and_then(|t| yes(t.get("enabled")));
+    per_transport.or(yes(p.get("enabled"))).unwrap_or(true)
 }
 
 impl WorkerSettings {
@@ -100,7 +108,8 @@ impl WorkerSettings {
             anomaly_decode: eve.anomaly_enabled("decode"),
             anomaly_stream: eve.anomaly_enabled("stream"),
             app: AppSettings {
-                dns: protocol_enabled(c, "dns"),
+                dns_udp: protocol_enabled(c, "dns", "udp"),
+                dns_tcp: protocol_enabled(c, "dns", "tcp"),
                 dns_eve: eve.enabled("dns").then(|| {
                     let empty = toml::Table::new();
                     let opts = eve.types.get("dns").unwrap_or(&empty);
@@ -126,16 +135,26 @@ struct Sink<'a> {
     out: &'a mut EveBuffer,
     pcap_cnt: u64,
     now_ns: i64,
+    /// (source, destination) MACs of the packet being handled, when logged.
+    macs: Option<([u8; 6], [u8; 6])>,
+}
+
+impl Sink<'_> {
+    fn envelope(&self, pkt_dir: Direction) -> Envelope {
+        Envelope {
+            ts_ns: self.now_ns,
+            pcap_cnt: self.pcap_cnt,
+            pkt_dir,
+            macs: self.macs,
+        }
+    }
 }
 
 impl FlowSink<FlowUser> for Sink<'_> {
     fn on_packet(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, pkt: &Packet<'_>) {
         if let L4::Udp(_) = pkt.l4 {
             let mut app = std::mem::take(&mut flow.user.app);
-            let env = Envelope {
-                ts_ns: self.now_ns,
-                pcap_cnt: self.pcap_cnt,
-            };
+            let env = self.envelope(dir);
             self.settings
                 .app
                 .on_udp(flow, &mut app, dir, pkt.payload, &env, self.out);
@@ -146,10 +165,7 @@ impl FlowSink<FlowUser> for Sink<'_> {
     fn on_stream_data(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, data: &[u8]) {
         flow.user.stream_bytes[dir.index()] += data.len() as u64;
         let mut app = std::mem::take(&mut flow.user.app);
-        let env = Envelope {
-            ts_ns: self.now_ns,
-            pcap_cnt: self.pcap_cnt,
-        };
+        let env = self.envelope(dir);
         self.settings
             .app
             .on_tcp(flow, &mut app, dir, data, &env, self.out);
@@ -258,11 +274,17 @@ impl Worker {
         if self.settings.anomaly_decode && !pkt.events.is_empty() {
             decode_anomalies(&pkt, pcap_cnt, &mut self.out);
         }
+        let macs = if self.settings.recorder.ethernet {
+            pkt.ether.map(|e| (e.src, e.dst))
+        } else {
+            None
+        };
         let mut sink = Sink {
             settings: &self.settings,
             out: &mut self.out,
             pcap_cnt,
             now_ns: raw.ts_ns,
+            macs,
         };
         self.table.process(&pkt, &mut sink);
         self.out.drain_to(self.eve.as_deref(), false)?;
@@ -277,6 +299,7 @@ impl Worker {
             out: &mut self.out,
             pcap_cnt: 0,
             now_ns: now,
+            macs: None,
         };
         self.table.flush_all(&mut sink);
         self.out.drain_to(self.eve.as_deref(), true)?;

@@ -174,6 +174,18 @@ fn case_config(case: &Case, messages: &mut Vec<String>) -> SensorConfig {
         }
     }
     config.env = case.env.clone().into_iter().collect();
+    if let Some(protos) = case
+        .app_layer_config
+        .get("protocols")
+        .and_then(Value::as_object)
+    {
+        for (name, settings) in protos {
+            config
+                .app_layer
+                .protocols
+                .insert(name.clone(), json_to_toml_table(settings));
+        }
+    }
     let args = case.run_args();
     if args.checksum_none {
         config.checksum_checks = ChecksumMode::None;
