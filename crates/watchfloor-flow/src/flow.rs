@@ -95,6 +95,9 @@ pub struct Flow<U> {
     pub(crate) macs: Option<Box<MacSet>>,
     pub(crate) emergency: bool,
     pub(crate) bad_checksums: u32,
+    /// An app-layer probe found the flow backwards; the table swaps it once
+    /// the packet being handled is done (streams are out of the flow until then).
+    pub(crate) swap_pending: bool,
     /// Set by detection when an alert fired on this flow.
     pub alerted: bool,
     /// Set by app-layer detection; `Some("failed")` when detection gave up.
@@ -211,6 +214,17 @@ impl<U> Flow<U> {
             self.icmp = Some(b);
             self.icmp_response = Some(a);
         }
+    }
+
+    /// Asks for [`Flow::swap`] once the current packet is handled: safe to call
+    /// from a sink callback, where the streams are lent out.
+    pub fn request_swap(&mut self) {
+        self.swap_pending = true;
+    }
+
+    /// True between [`Flow::request_swap`] and the swap itself.
+    pub fn swap_pending(&self) -> bool {
+        self.swap_pending
     }
 
     /// Reverses the whole flow (Suricata's FlowSwap): what was toserver

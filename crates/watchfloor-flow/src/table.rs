@@ -265,6 +265,10 @@ impl<U: Default> FlowTable<U> {
             flow.state = FlowState::Established;
         }
         sink.on_packet(flow, dir, pkt);
+        if flow.swap_pending {
+            flow.swap_pending = false;
+            flow.swap();
+        }
         let id = flow.flow_id;
 
         if created {
@@ -448,6 +452,7 @@ fn new_flow<U: Default>(
         macs: None,
         emergency: false,
         bad_checksums: 0,
+        swap_pending: false,
         alerted: false,
         app_proto: None,
         user: U::default(),

@@ -130,12 +130,20 @@ impl AppSettings {
             let room = PROBE_LIMIT.saturating_sub(buf.len());
             buf.extend_from_slice(&data[..data.len().min(room)]);
             match probe_dns_tcp(buf) {
-                dns::Probe::Dns(_) => {
+                dns::Probe::Dns(msg_dir) => {
+                    // The first message says who the server is: a response
+                    // travelling "to server" means a midstream pick-up got the
+                    // flow backwards, and it is swapped (as Suricata does).
+                    let backwards = msg_dir != app_dir(dir) && flow.tcp_state().is_some();
+                    if backwards {
+                        flow.request_swap();
+                    }
                     let mut s = Box::new(DnsState::new(DnsConfig::default()));
                     // Replay what was held back, client side first: a DNS
                     // exchange over TCP always starts with the query.
                     for d in [Direction::ToServer, Direction::ToClient] {
-                        let held = std::mem::take(&mut p.tcp[d.index()]);
+                        let held_dir = if backwards { d.reverse() } else { d };
+                        let held = std::mem::take(&mut p.tcp[held_dir.index()]);
                         if !held.is_empty() {
                             let _ = s.parse_tcp(app_dir(d), &held);
                         }
@@ -271,6 +279,13 @@ fn anomaly<U>(flow: &Flow<U>, dir: Direction, env: &Envelope, ev: AppEvent) -> E
 
 /// The common head of a flow-bound record, addresses as seen in `dir`.
 pub fn envelope<U>(flow: &Flow<U>, dir: Direction, env: &Envelope, body: EventBody) -> EveRecord {
+    // `dir` is in the flow's final orientation; until a requested swap happens
+    // the flow's fields (and the packet's direction) are still the old way round.
+    let dir = if flow.swap_pending() {
+        dir.reverse()
+    } else {
+        dir
+    };
     let mut rec = EveRecord::new(Timestamp(env.ts_ns), body);
     rec.flow_id = Some(flow.flow_id());
     if env.pcap_cnt > 0 {
