@@ -90,6 +90,8 @@ pub fn run_file_parallel(
                                     pcap_cnt += 1;
                                     if watchfloor_decode::shard_hash(p.linktype, p.data) % n == mine {
                                         w.handle(&p, pcap_cnt)?;
+                                    } else {
+                                        w.tick(p.ts_ns)?;
                                     }
                                     if i == 0 && p.offset >= next_progress {
                                         next_progress = p.offset + PROGRESS_EVERY;
@@ -122,6 +124,9 @@ pub fn run_file_parallel(
         Ok((total, first_err))
     })
 }
+
+/// `Meta::len` of an entry that carries no frame, only packet time.
+const TICK: u32 = u32::MAX;
 
 #[derive(Clone, Copy)]
 struct Meta {
@@ -156,6 +161,20 @@ impl Batch {
             len: p.data.len() as u32,
         });
     }
+    /// Packet time reached `ts_ns` (another lane's packet).
+    fn tick(&mut self, ts_ns: i64) {
+        self.metas.push(Meta {
+            ts_ns,
+            linktype: LinkType::Ethernet,
+            orig_len: 0,
+            offset: 0,
+            interface: 0,
+            pcap_cnt: 0,
+            start: 0,
+            len: TICK,
+        });
+    }
+
     fn full(&self) -> bool {
         self.data.len() >= BATCH_BYTES || self.metas.len() >= BATCH_PKTS
     }
@@ -191,6 +210,10 @@ fn run_sharded(
                     let mut w = Worker::new(settings, eve)?;
                     for mut batch in rx {
                         for m in &batch.metas {
+                            if m.len == TICK {
+                                w.tick(m.ts_ns)?;
+                                continue;
+                            }
                             let s = m.start as usize;
                             let data = batch.data.get(s..s + m.len as usize).unwrap_or(&[]);
                             let raw = RawPacket {
@@ -222,11 +245,25 @@ fn run_sharded(
         let mut next_progress = PROGRESS_EVERY;
         let mut pcap_cnt = 0u64;
         let n = threads as u64;
+        // When a single worker would scan for timeouts, every lane is told the
+        // time, so each times its flows out at the same packet time.
+        let interval = settings.flow.manager_interval_ns.max(1);
+        let mut next_tick = i64::MIN;
+        let mut last_ts = None;
         let err = loop {
             match src.next_packet() {
                 Ok(Some(p)) => {
                     pcap_cnt += 1;
                     let lane_ix = (watchfloor_decode::shard_hash(p.linktype, p.data) % n) as usize;
+                    last_ts = Some(p.ts_ns);
+                    if p.ts_ns >= next_tick {
+                        next_tick = p.ts_ns.saturating_add(interval);
+                        for (i, lane) in lanes.iter_mut().enumerate() {
+                            if i != lane_ix {
+                                lane.current.tick(p.ts_ns);
+                            }
+                        }
+                    }
                     let lane = &mut lanes[lane_ix];
                     lane.current.push(&p, pcap_cnt);
                     if lane.current.full() {
@@ -248,10 +285,14 @@ fn run_sharded(
         };
         progress(src.position(), src.total_len());
         for lane in lanes {
-            let Lane { tx, current, .. } = lane;
-            if !current.metas.is_empty() {
-                let _ = tx.send(current);
+            let Lane {
+                tx, mut current, ..
+            } = lane;
+            // Flows still open end at the capture's last packet time, whichever lane saw it.
+            if let Some(ts) = last_ts {
+                current.tick(ts);
             }
+            let _ = tx.send(current);
             drop(tx);
         }
         let mut total = RunStats::default();

@@ -235,6 +235,10 @@ pub struct Worker {
     eve: Option<Arc<EveFile>>,
     stats: RunStats,
     next_defrag_expire: i64,
+    /// Packet time as the whole capture has reached it (other workers'
+    /// packets included), so that every worker times flows out when a
+    /// single worker would.
+    clock: Option<i64>,
 }
 
 /// Packet-time interval between defragmentation timeout sweeps.
@@ -255,10 +259,28 @@ impl Worker {
             eve,
             stats: RunStats::default(),
             next_defrag_expire: i64::MIN,
+            clock: None,
         })
     }
 
+    /// Packet time moved on because of another worker's packet: run the
+    /// flow timeouts this worker would have run had it seen that packet.
+    pub fn tick(&mut self, ts_ns: i64) -> Result<(), SensorError> {
+        self.clock = Some(self.clock.map_or(ts_ns, |c| c.max(ts_ns)));
+        let mut sink = Sink {
+            settings: &self.settings,
+            out: &mut self.out,
+            pcap_cnt: 0,
+            now_ns: ts_ns,
+            macs: None,
+        };
+        self.table.expire(ts_ns, &mut sink);
+        self.out.drain_to(self.eve.as_deref(), false)?;
+        Ok(())
+    }
+
     pub fn handle(&mut self, raw: &RawPacket<'_>, pcap_cnt: u64) -> Result<(), SensorError> {
+        self.clock = Some(self.clock.map_or(raw.ts_ns, |c| c.max(raw.ts_ns)));
         let st = &mut self.stats;
         st.packets += 1;
         st.bytes += raw.data.len() as u64;
@@ -293,7 +315,7 @@ impl Worker {
 
     /// End of input: every flow still open ends with reason "shutdown".
     pub fn finish(mut self) -> Result<RunStats, SensorError> {
-        let now = self.stats.last_ts.unwrap_or(0);
+        let now = self.clock.unwrap_or(0);
         let mut sink = Sink {
             settings: &self.settings,
             out: &mut self.out,

@@ -203,7 +203,6 @@ fn raw_ip_pcap_matches_the_generator_summary() {
 }
 
 #[test]
-#[ignore = "BUG: the stats record has no stats.decoder.pkts/bytes (they are written as stats.decoder.decoder.pkts/bytes)"]
 fn stats_record_counts_the_generator_packets_and_bytes() {
     let tmp = tempfile::tempdir().unwrap();
     let Some((cap, summary)) = gen_traffic(tmp.path(), "x.pcap", &[]) else {
