@@ -6,6 +6,7 @@
 //! `eve`); this file holds what every protocol shares.
 
 pub mod dns;
+pub mod tls;
 
 use watchfloor_eve::AnomalyInfo;
 
@@ -106,4 +107,12 @@ pub fn probe_dns_udp(payload: &[u8]) -> bool {
 /// tell "not DNS" from "need more bytes".
 pub fn probe_dns_tcp(stream_start: &[u8]) -> bool {
     matches!(dns::probe_tcp(stream_start), dns::Probe::Dns(_))
+}
+
+/// Does the start of this TCP stream (either direction) look like TLS: a
+/// ClientHello or ServerHello record, or an SSLv2 ClientHello? A prefix too
+/// short to decide answers `false`; see [`tls::probe`] to tell "not TLS"
+/// from "need more bytes".
+pub fn probe_tls(stream_start: &[u8]) -> bool {
+    matches!(tls::probe(stream_start), tls::Probe::Tls(_))
 }

@@ -38,6 +38,8 @@ pub enum AppState {
 pub struct Probing {
     /// TCP bytes seen so far per direction, in flow order.
     tcp: [Vec<u8>; 2],
+    /// Every probe has rejected this TCP direction: stop buffering it.
+    tcp_rejected: [bool; 2],
     /// A UDP payload in this direction was not DNS.
     udp_rejected: [bool; 2],
 }
@@ -126,6 +128,9 @@ impl AppSettings {
             *state = AppState::Probing(Box::default());
         }
         if let AppState::Probing(p) = state {
+            if p.tcp_rejected[dir.index()] {
+                return;
+            }
             let buf = &mut p.tcp[dir.index()];
             let room = PROBE_LIMIT.saturating_sub(buf.len());
             buf.extend_from_slice(&data[..data.len().min(room)]);
@@ -155,11 +160,11 @@ impl AppSettings {
                 // HTTP and TLS probes join here as their parsers land; until
                 // then a TCP flow that is not DNS stays undetermined rather
                 // than being called "failed" for lack of a parser.
-                dns::Probe::NotDns | dns::Probe::NeedMore => {
-                    if buf.len() >= PROBE_LIMIT {
-                        p.tcp[dir.index()] = Vec::new();
-                    }
+                dns::Probe::NotDns => {
+                    p.tcp_rejected[dir.index()] = true;
+                    p.tcp[dir.index()] = Vec::new();
                 }
+                dns::Probe::NeedMore => {}
             }
             return;
         }
@@ -248,7 +253,7 @@ fn probe_dns_tcp(buf: &[u8]) -> dns::Probe {
     else {
         return dns::Probe::NeedMore;
     };
-    if len < 12 || len + 2 > PROBE_LIMIT {
+    if len < 12 || len + 2 > PROBE_LIMIT || buf.len() >= PROBE_LIMIT {
         return dns::Probe::NotDns;
     }
     if buf.len() < len + 2 {
