@@ -6,6 +6,7 @@
 //! `eve`); this file holds what every protocol shares.
 
 pub mod dns;
+pub mod http;
 pub mod tls;
 
 use watchfloor_eve::AnomalyInfo;
