@@ -158,9 +158,50 @@ pub enum EventBody {
         #[serde(flatten)]
         fields: serde_json::Map<String, serde_json::Value>,
     },
+    /// The same, with the object already rendered as JSON: keeps the
+    /// protocol's own key order and skips building a `Value` tree.
+    AppRaw {
+        #[serde(skip)]
+        event_type: &'static str,
+        #[serde(flatten)]
+        field: RawField,
+    },
+}
+
+/// One `"key": <raw JSON>` entry, flattened into the record.
+#[derive(Debug, Clone)]
+pub struct RawField {
+    pub key: &'static str,
+    pub value: Box<serde_json::value::RawValue>,
+}
+
+impl Serialize for RawField {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(self.key, &self.value)?;
+        m.end()
+    }
 }
 
 impl EventBody {
+    /// `{"<event_type>": <object>}` from anything serialisable, rendered once
+    /// in its own field order. Falls back to an empty object if rendering fails.
+    pub fn app_serialize<T: Serialize + ?Sized>(event_type: &'static str, obj: &T) -> EventBody {
+        let value = serde_json::value::to_raw_value(obj).unwrap_or_else(|_| {
+            // "{}" is valid JSON, so this cannot fail; keep a typed fallback anyway.
+            serde_json::value::RawValue::from_string("{}".to_string())
+                .unwrap_or_else(|_| Box::<serde_json::value::RawValue>::default())
+        });
+        EventBody::AppRaw {
+            event_type,
+            field: RawField {
+                key: event_type,
+                value,
+            },
+        }
+    }
+
     /// `{"<event_type>": value}`, e.g. the `dns` object of a dns record.
     pub fn app(event_type: &'static str, value: serde_json::Value) -> EventBody {
         let mut fields = serde_json::Map::new();
@@ -173,7 +214,7 @@ impl EventBody {
             EventBody::Flow { .. } => "flow",
             EventBody::Anomaly { .. } => "anomaly",
             EventBody::Stats { .. } => "stats",
-            EventBody::App { event_type, .. } => event_type,
+            EventBody::App { event_type, .. } | EventBody::AppRaw { event_type, .. } => event_type,
         }
     }
 }
@@ -331,6 +372,30 @@ mod tests {
         assert_eq!(v["tcp"]["syn"], true);
         assert!(v["tcp"].get("rst").is_none());
         assert!(out.ends_with(b"\n"));
+    }
+
+    #[test]
+    fn raw_app_object_keeps_its_field_order() {
+        #[derive(Serialize)]
+        struct Obj {
+            zeta: u8,
+            alpha: &'static str,
+        }
+        let r = EveRecord::new(
+            Timestamp(0),
+            EventBody::app_serialize(
+                "tls",
+                &Obj {
+                    zeta: 1,
+                    alpha: "x",
+                },
+            ),
+        );
+        let mut out = Vec::new();
+        r.write_line(&mut out);
+        let line = String::from_utf8(out).unwrap();
+        assert!(line.contains(r#""event_type":"tls""#), "{line}");
+        assert!(line.contains(r#""tls":{"zeta":1,"alpha":"x"}"#), "{line}");
     }
 
     #[test]

@@ -233,8 +233,14 @@ impl Default for EveLogSection {
     fn default() -> Self {
         // Suricata's stock eve-log: these types, anomaly limited to app-layer events.
         let mut types = BTreeMap::new();
-        for t in ["alert", "http", "dns", "tls", "files", "stats", "flow"] {
+        for t in ["alert", "dns", "files", "stats", "flow"] {
             types.insert(t.to_string(), toml::Table::new());
+        }
+        // Stock suricata.yaml logs http and tls with `extended: yes`.
+        for t in ["http", "tls"] {
+            let mut ext = toml::Table::new();
+            ext.insert("extended".into(), true.into());
+            types.insert(t.to_string(), ext);
         }
         let mut anomaly_types = toml::Table::new();
         anomaly_types.insert("decode".into(), false.into());

@@ -1,7 +1,9 @@
 //! One worker: decode → flow table (with TCP streams) → EVE records. Owns all
 //! its state, so workers never share a lock on the packet path.
 
-use crate::applayer::{dns_eve_options, AppSettings, AppState, Envelope};
+use crate::applayer::{
+    dns_eve_options, http_settings, tls_settings, AppSettings, AppState, Envelope,
+};
 use crate::config::{ChecksumMode, SensorConfig, Timeouts as CfgTimeouts};
 use crate::output::{EveBuffer, EveFile};
 use crate::stats::RunStats;
@@ -115,6 +117,8 @@ impl WorkerSettings {
                     let opts = eve.types.get("dns").unwrap_or(&empty);
                     dns_eve_options(opts, c.env_var("SURICATA_EVE_DNS_VERSION").as_deref())
                 }),
+                tls: tls_settings(c),
+                http: http_settings(c, protocol_enabled(c, "http", "tcp")),
                 anomaly_applayer: eve.anomaly_enabled("applayer"),
             },
         })
@@ -172,8 +176,8 @@ impl FlowSink<FlowUser> for Sink<'_> {
         flow.user.app = app;
     }
 
-    fn on_stream_gap(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, _len: u64) {
-        self.settings.app.on_tcp_gap(&mut flow.user.app, dir);
+    fn on_stream_gap(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, len: u64) {
+        self.settings.app.on_tcp_gap(&mut flow.user.app, dir, len);
     }
 
     fn on_stream_event(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, ev: StreamEvent) {
@@ -219,7 +223,10 @@ impl FlowSink<FlowUser> for Sink<'_> {
 
     fn on_flow_end(&mut self, flow: &mut Flow<FlowUser>, reason: EndReason) {
         let mut app = std::mem::take(&mut flow.user.app);
-        self.settings.app.on_flow_end(flow, &mut app);
+        let env = self.envelope(Direction::ToServer);
+        self.settings
+            .app
+            .on_flow_end(flow, &mut app, &env, self.out);
         if self.settings.eve_flow {
             let rec = self.settings.recorder.flow_record(flow, reason);
             self.out.push(&rec);

@@ -3,12 +3,45 @@
 //! transactions into EVE records. Parsers themselves live in
 //! `watchfloor-applayer`, one folder per protocol.
 
+mod http;
+mod tls;
+
 use crate::output::EveBuffer;
 use std::net::IpAddr;
 use watchfloor_applayer::dns::{self, DnsConfig, DnsEveOptions, DnsEveVersion, DnsState};
 use watchfloor_applayer::{AppEvent, Direction as AppDir};
 use watchfloor_eve::{EtherInfo, EveRecord, EventBody, Proto, Timestamp};
 use watchfloor_flow::{Direction, Flow};
+
+pub use http::{http_settings, HttpFlow, HttpSettings};
+pub use tls::{TlsFlow, TlsSettings};
+
+/// TLS settings from the config: `app-layer.protocols.tls.*` and the eve `tls` type.
+pub fn tls_settings(c: &crate::SensorConfig) -> TlsSettings {
+    let proto = c.app_layer.protocols.get("tls");
+    let enabled = !matches!(
+        proto.and_then(|t| t.get("enabled")),
+        Some(toml::Value::Boolean(false))
+    ) && !matches!(
+        proto
+            .and_then(|t| t.get("enabled"))
+            .and_then(toml::Value::as_str),
+        Some("no" | "false" | "off")
+    );
+    let eve = &c.outputs.eve_log;
+    TlsSettings {
+        enabled,
+        config: tls::tls_config(proto),
+        eve: eve.enabled("tls").then(|| {
+            let opts = eve
+                .types
+                .get("tls")
+                .and_then(|t| serde_json::to_value(t).ok())
+                .unwrap_or(serde_json::Value::Null);
+            watchfloor_applayer::tls::TlsEveOptions::from_config(&opts)
+        }),
+    }
+}
 
 /// Bytes of a TCP direction kept while the protocol is still unknown.
 const PROBE_LIMIT: usize = 4096;
@@ -20,6 +53,8 @@ pub struct AppSettings {
     pub dns_tcp: bool,
     /// `None` when dns records are not logged.
     pub dns_eve: Option<DnsEveOptions>,
+    pub tls: TlsSettings,
+    pub http: HttpSettings,
     pub anomaly_applayer: bool,
 }
 
@@ -30,8 +65,25 @@ pub enum AppState {
     Unknown,
     Probing(Box<Probing>),
     Dns(Box<DnsState>),
+    Tls(Box<TlsFlow>),
+    Http(Box<HttpFlow>),
     /// Every parser Watchfloor has rejected the flow.
     Failed,
+}
+
+/// A protocol a TCP probe recognised, and the direction its first message
+/// travels (a request or ClientHello goes to the server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    Dns(AppDir),
+    Tls(AppDir),
+    Http(AppDir),
+}
+
+enum Verdict {
+    Found(Found),
+    Rejected,
+    NeedMore,
 }
 
 #[derive(Debug, Default)]
@@ -61,7 +113,7 @@ fn mac_str(m: &[u8; 6]) -> String {
     )
 }
 
-fn app_dir(d: Direction) -> AppDir {
+pub(crate) fn app_dir(d: Direction) -> AppDir {
     match d {
         Direction::ToServer => AppDir::ToServer,
         Direction::ToClient => AppDir::ToClient,
@@ -112,6 +164,7 @@ impl AppSettings {
     }
 
     /// In-order TCP bytes of a flow.
+    #[allow(clippy::too_many_arguments)]
     pub fn on_tcp<U>(
         &self,
         flow: &mut Flow<U>,
@@ -121,7 +174,7 @@ impl AppSettings {
         env: &Envelope,
         out: &mut EveBuffer,
     ) {
-        if data.is_empty() || !self.dns_tcp {
+        if data.is_empty() {
             return;
         }
         if matches!(state, AppState::Unknown) {
@@ -134,59 +187,168 @@ impl AppSettings {
             let buf = &mut p.tcp[dir.index()];
             let room = PROBE_LIMIT.saturating_sub(buf.len());
             buf.extend_from_slice(&data[..data.len().min(room)]);
-            match probe_dns_tcp(buf) {
-                dns::Probe::Dns(msg_dir) => {
-                    // The first message says who the server is: a response
-                    // travelling "to server" means a midstream pick-up got the
-                    // flow backwards, and it is swapped (as Suricata does).
-                    let backwards = msg_dir != app_dir(dir) && flow.tcp_state().is_some();
-                    if backwards {
-                        flow.request_swap();
-                    }
-                    let mut s = Box::new(DnsState::new(DnsConfig::default()));
-                    // Replay what was held back, client side first: a DNS
-                    // exchange over TCP always starts with the query.
-                    for d in [Direction::ToServer, Direction::ToClient] {
-                        let held_dir = if backwards { d.reverse() } else { d };
-                        let held = std::mem::take(&mut p.tcp[held_dir.index()]);
-                        if !held.is_empty() {
-                            let _ = s.parse_tcp(app_dir(d), &held);
-                        }
-                    }
-                    flow.app_proto = Some("dns");
-                    self.emit_dns(flow, &mut s, env, out);
-                    *state = AppState::Dns(s);
+            match self.probe_tcp(buf) {
+                Verdict::Found(found) => {
+                    let held = std::mem::take(&mut p.tcp);
+                    self.start_tcp(flow, state, dir, found, held, env, out);
                 }
-                // HTTP and TLS probes join here as their parsers land; until
-                // then a TCP flow that is not DNS stays undetermined rather
-                // than being called "failed" for lack of a parser.
-                dns::Probe::NotDns => {
+                Verdict::Rejected => {
                     p.tcp_rejected[dir.index()] = true;
                     p.tcp[dir.index()] = Vec::new();
+                    if p.tcp_rejected.iter().all(|r| *r) {
+                        *state = AppState::Failed;
+                        flow.app_proto = Some("failed");
+                    }
                 }
-                dns::Probe::NeedMore => {}
+                Verdict::NeedMore => {}
             }
             return;
         }
-        if let AppState::Dns(s) = state {
-            let _ = s.parse_tcp(app_dir(dir), data);
-            self.emit_dns(flow, s, env, out);
+        match state {
+            AppState::Dns(s) => {
+                let _ = s.parse_tcp(app_dir(dir), data);
+                self.emit_dns(flow, s, env, out);
+            }
+            AppState::Tls(t) => {
+                self.tls
+                    .on_data(flow, t, dir, data, env, out, self.anomaly_applayer)
+            }
+            AppState::Http(h) => {
+                self.http
+                    .on_data(flow, h, dir, data, env, out, self.anomaly_applayer)
+            }
+            _ => {}
         }
     }
 
-    pub fn on_tcp_gap(&self, state: &mut AppState, dir: Direction) {
-        if let AppState::Dns(s) = state {
-            s.tcp_gap(app_dir(dir));
+    /// Every enabled TCP probe on one direction's first bytes.
+    fn probe_tcp(&self, buf: &[u8]) -> Verdict {
+        let mut need_more = false;
+        if self.tls.enabled {
+            match watchfloor_applayer::tls::probe(buf) {
+                watchfloor_applayer::tls::Probe::Tls(d) => return Verdict::Found(Found::Tls(d)),
+                watchfloor_applayer::tls::Probe::NeedMore => need_more = true,
+                watchfloor_applayer::tls::Probe::NotTls => {}
+            }
+        }
+        if self.http.enabled {
+            match watchfloor_applayer::http::probe(buf) {
+                watchfloor_applayer::http::Probe::Yes(d) => return Verdict::Found(Found::Http(d)),
+                watchfloor_applayer::http::Probe::NeedMore => need_more = true,
+                watchfloor_applayer::http::Probe::No => {}
+            }
+        }
+        if self.dns_tcp {
+            match probe_dns_tcp(buf) {
+                dns::Probe::Dns(d) => return Verdict::Found(Found::Dns(d)),
+                dns::Probe::NeedMore => need_more = true,
+                dns::Probe::NotDns => {}
+            }
+        }
+        if need_more && buf.len() < PROBE_LIMIT {
+            Verdict::NeedMore
+        } else {
+            Verdict::Rejected
+        }
+    }
+
+    /// A probe recognised the flow: set up the parser and replay what was
+    /// held back, client side first.
+    #[allow(clippy::too_many_arguments)]
+    fn start_tcp<U>(
+        &self,
+        flow: &mut Flow<U>,
+        state: &mut AppState,
+        dir: Direction,
+        found: Found,
+        mut held: [Vec<u8>; 2],
+        env: &Envelope,
+        out: &mut EveBuffer,
+    ) {
+        let msg_dir = match found {
+            Found::Dns(d) | Found::Tls(d) | Found::Http(d) => d,
+        };
+        // The first message says who the client is: one travelling "to
+        // client" in what the flow calls the client's direction means a
+        // midstream pick-up got the flow backwards, and it is swapped after
+        // this packet (as Suricata does).
+        let backwards = msg_dir != app_dir(dir) && flow.tcp_state().is_some();
+        if backwards {
+            flow.request_swap();
+            held.swap(0, 1);
+        }
+        match found {
+            Found::Dns(_) => {
+                let mut s = Box::new(DnsState::new(DnsConfig::default()));
+                for d in [Direction::ToServer, Direction::ToClient] {
+                    let bytes = std::mem::take(&mut held[d.index()]);
+                    if !bytes.is_empty() {
+                        let _ = s.parse_tcp(app_dir(d), &bytes);
+                    }
+                }
+                flow.app_proto = Some("dns");
+                self.emit_dns(flow, &mut s, env, out);
+                *state = AppState::Dns(s);
+            }
+            Found::Tls(_) => {
+                let mut t = Box::new(self.tls.new_flow());
+                flow.app_proto = Some("tls");
+                for d in [Direction::ToServer, Direction::ToClient] {
+                    let bytes = std::mem::take(&mut held[d.index()]);
+                    if !bytes.is_empty() {
+                        self.tls
+                            .on_data(flow, &mut t, d, &bytes, env, out, self.anomaly_applayer);
+                    }
+                }
+                *state = AppState::Tls(t);
+            }
+            Found::Http(_) => {
+                let mut h = Box::new(self.http.new_flow());
+                flow.app_proto = Some("http");
+                for d in [Direction::ToServer, Direction::ToClient] {
+                    let bytes = std::mem::take(&mut held[d.index()]);
+                    if !bytes.is_empty() {
+                        self.http
+                            .on_data(flow, &mut h, d, &bytes, env, out, self.anomaly_applayer);
+                    }
+                }
+                *state = AppState::Http(h);
+            }
+        }
+    }
+
+    pub fn on_tcp_gap(&self, state: &mut AppState, dir: Direction, len: u64) {
+        match state {
+            AppState::Dns(s) => s.tcp_gap(app_dir(dir)),
+            AppState::Tls(t) => t.state.gap(app_dir(dir)),
+            AppState::Http(h) => self.http.on_gap(h, dir, len),
+            _ => {}
         }
     }
 
     /// Flow end: a UDP flow rejected in the only direction that carried data
     /// has failed detection.
-    pub fn on_flow_end<U>(&self, flow: &mut Flow<U>, state: &mut AppState) {
-        if let AppState::Probing(p) = state {
-            if flow.proto() == 17 && p.udp_rejected.iter().any(|r| *r) {
-                flow.app_proto = Some("failed");
+    pub fn on_flow_end<U>(
+        &self,
+        flow: &mut Flow<U>,
+        state: &mut AppState,
+        env: &Envelope,
+        out: &mut EveBuffer,
+    ) {
+        match state {
+            AppState::Probing(p) => {
+                let rejected = if flow.proto() == 17 {
+                    &p.udp_rejected
+                } else {
+                    &p.tcp_rejected
+                };
+                if rejected.iter().any(|r| *r) {
+                    flow.app_proto = Some("failed");
+                }
             }
+            AppState::Tls(t) => self.tls.on_end(flow, t, env, out),
+            AppState::Http(h) => self.http.on_end(flow, h, env, out, self.anomaly_applayer),
+            _ => {}
         }
     }
 
@@ -203,8 +365,9 @@ impl AppSettings {
                 } else {
                     packet_dir
                 };
-                for obj in dns::eve_dns(tx, opts) {
-                    let mut rec = envelope(flow, addr_dir, env, EventBody::app("dns", obj));
+                for obj in dns::eve_dns_records(tx, opts) {
+                    let mut rec =
+                        envelope(flow, addr_dir, env, EventBody::app_serialize("dns", &obj));
                     rec.pkt_src = Some("wire/pcap");
                     out.push(&rec);
                 }
@@ -253,7 +416,7 @@ fn probe_dns_tcp(buf: &[u8]) -> dns::Probe {
     else {
         return dns::Probe::NeedMore;
     };
-    if len < 12 || len + 2 > PROBE_LIMIT || buf.len() >= PROBE_LIMIT {
+    if len < 12 || len + 2 > PROBE_LIMIT {
         return dns::Probe::NotDns;
     }
     if buf.len() < len + 2 {
@@ -269,7 +432,12 @@ fn tx_dir(d: AppDir) -> Direction {
     }
 }
 
-fn anomaly<U>(flow: &Flow<U>, dir: Direction, env: &Envelope, ev: AppEvent) -> EveRecord {
+pub(crate) fn anomaly<U>(
+    flow: &Flow<U>,
+    dir: Direction,
+    env: &Envelope,
+    ev: AppEvent,
+) -> EveRecord {
     let mut rec = envelope(
         flow,
         dir,

@@ -1,0 +1,146 @@
+//! HTTP in the sensor: one EVE `http` record per transaction, written when
+//! both sides of it are complete (or the flow ends), as Suricata does.
+
+use super::{anomaly, app_dir, envelope, Envelope};
+use crate::output::EveBuffer;
+use watchfloor_applayer::http::{self, HttpConfig, HttpEveOptions, HttpState, HttpTx};
+use watchfloor_applayer::Direction as AppDir;
+use watchfloor_eve::EventBody;
+use watchfloor_flow::{Direction, Flow};
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub enabled: bool,
+    pub config: HttpConfig,
+    /// `None` when http records are not logged.
+    pub eve: Option<HttpEveOptions>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            enabled: true,
+            config: HttpConfig::default(),
+            eve: Some(HttpEveOptions::default()),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct HttpFlow {
+    pub state: HttpState,
+}
+
+impl HttpSettings {
+    pub fn new_flow(&self) -> HttpFlow {
+        HttpFlow {
+            state: HttpState::new(self.config.clone()),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_data<U>(
+        &self,
+        flow: &Flow<U>,
+        h: &mut HttpFlow,
+        dir: Direction,
+        data: &[u8],
+        env: &Envelope,
+        out: &mut EveBuffer,
+        anomalies: bool,
+    ) {
+        // After CONNECT or an upgrade the bytes are another protocol's.
+        if h.state.handover().is_some() {
+            return;
+        }
+        h.state.parse(app_dir(dir), data);
+        let done = h.state.take_complete();
+        self.emit(flow, &done, env, out, anomalies);
+        if anomalies {
+            self.emit_orphans(flow, h, env, out);
+        }
+    }
+
+    pub fn on_gap(&self, h: &mut HttpFlow, dir: Direction, len: u64) {
+        // A gap the parser cannot recover from marks that direction failed;
+        // nothing else to do here.
+        let _ = h.state.gap(app_dir(dir), len);
+    }
+
+    pub fn on_end<U>(
+        &self,
+        flow: &Flow<U>,
+        h: &mut HttpFlow,
+        env: &Envelope,
+        out: &mut EveBuffer,
+        anomalies: bool,
+    ) {
+        h.state.close(AppDir::ToServer);
+        h.state.close(AppDir::ToClient);
+        let rest: Vec<HttpTx> = h.state.drain().collect();
+        self.emit(flow, &rest, env, out, anomalies);
+        if anomalies {
+            self.emit_orphans(flow, h, env, out);
+        }
+    }
+
+    fn emit<U>(
+        &self,
+        flow: &Flow<U>,
+        txs: &[HttpTx],
+        env: &Envelope,
+        out: &mut EveBuffer,
+        anomalies: bool,
+    ) {
+        for tx in txs {
+            if let Some(opts) = &self.eve {
+                // An HTTP record describes the exchange: addresses in flow direction.
+                let mut rec = envelope(
+                    flow,
+                    Direction::ToServer,
+                    env,
+                    EventBody::app_serialize("http", &http::HttpEveRecord { tx, opts }),
+                );
+                rec.tx_id = Some(tx.tx_id);
+                rec.pkt_src = Some("wire/pcap");
+                out.push(&rec);
+            }
+            if anomalies {
+                for ev in tx.app_events() {
+                    let mut rec = anomaly(flow, Direction::ToServer, env, ev);
+                    rec.tx_id = Some(tx.tx_id);
+                    out.push(&rec);
+                }
+            }
+        }
+    }
+
+    fn emit_orphans<U>(
+        &self,
+        flow: &Flow<U>,
+        h: &mut HttpFlow,
+        env: &Envelope,
+        out: &mut EveBuffer,
+    ) {
+        for ev in h.state.take_orphan_events() {
+            out.push(&anomaly(flow, Direction::ToServer, env, ev.into()));
+        }
+    }
+}
+
+/// HTTP settings from `app-layer.protocols.http.*` and the eve `http` type.
+pub fn http_settings(c: &crate::SensorConfig, enabled: bool) -> HttpSettings {
+    let eve = &c.outputs.eve_log;
+    HttpSettings {
+        enabled,
+        config: HttpConfig::default(),
+        eve: eve.enabled("http").then(|| {
+            let opts = eve
+                .types
+                .get("http")
+                .and_then(|t| serde_json::to_value(t).ok())
+                .unwrap_or(serde_json::Value::Null);
+            HttpEveOptions::from_config(&opts)
+        }),
+    }
+}
