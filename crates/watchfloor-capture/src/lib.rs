@@ -20,6 +20,7 @@ mod link;
 mod parse;
 mod pcap;
 mod pcapng;
+mod shared;
 mod source;
 mod stream;
 mod writer;
@@ -29,6 +30,7 @@ mod tests;
 
 pub use error::CaptureError;
 pub use link::LinkType;
+pub use shared::{SharedMap, SharedMmapSource};
 pub use source::{from_bytes, from_reader, from_slice, open, MemSource, MmapSource, PacketSource};
 pub use stream::StreamSource;
 pub use writer::{PacketWriter, PcapWriter, PcapngWriter, TsResolution};

@@ -76,9 +76,12 @@ pub fn run(
             threads,
             progress,
         )?
+    } else if threads > 1 {
+        let src = watchfloor_capture::open(&opts.input)?;
+        runtime::run_stream_parallel(src, settings.clone(), eve.clone(), threads, progress)?
     } else {
         let src = watchfloor_capture::open(&opts.input)?;
-        runtime::run_source(src, settings.clone(), eve.clone(), threads, progress)?
+        runtime::run_source(src, settings.clone(), eve.clone(), progress)?
     };
     stats.elapsed = started.elapsed();
     stats.threads = threads;
