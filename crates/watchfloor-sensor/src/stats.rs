@@ -10,8 +10,69 @@ use watchfloor_decode::DecodeStats;
 use watchfloor_eve::{EveRecord, EventBody, StatsInfo, Timestamp};
 use watchfloor_flow::FlowStats;
 
+/// App-layer counters under Suricata's names: flows per detected protocol
+/// (`dns_udp`, `dns_tcp`, `http`, `tls`, `failed_tcp`, `failed_udp`),
+/// transactions, and parser errors.
+#[derive(Debug, Clone, Default)]
+pub struct AppStats {
+    pub flows: BTreeMap<&'static str, u64>,
+    pub tx: BTreeMap<&'static str, u64>,
+    pub parser_errors: BTreeMap<&'static str, u64>,
+}
+
+impl AppStats {
+    /// Counts a flow as it ends.
+    pub fn count_flow(
+        &mut self,
+        ip_proto: u8,
+        app_proto: Option<&str>,
+        app: &crate::applayer::AppState,
+    ) {
+        use crate::applayer::AppState;
+        let udp = ip_proto == 17;
+        let name: &'static str = match (app_proto, udp) {
+            (Some("dns"), true) => "dns_udp",
+            (Some("dns"), false) => "dns_tcp",
+            (Some("http"), _) => "http",
+            (Some("tls"), _) => "tls",
+            (Some("failed"), true) => "failed_udp",
+            (Some("failed"), false) => "failed_tcp",
+            _ => return,
+        };
+        *self.flows.entry(name).or_default() += 1;
+        let (tx, failed) = match app {
+            AppState::Dns(s) => (s.tx_count(), s.is_failed()),
+            AppState::Http(h) => (
+                h.state.tx_count(),
+                h.state.is_failed(watchfloor_applayer::Direction::ToServer)
+                    || h.state.is_failed(watchfloor_applayer::Direction::ToClient),
+            ),
+            // Suricata counts no TLS transactions in app_layer.tx.tls.
+            AppState::Tls(t) => (0, t.state.error().is_some()),
+            _ => (0, false),
+        };
+        if !name.starts_with("failed") {
+            *self.tx.entry(name).or_default() += tx;
+            *self.parser_errors.entry(name).or_default() += u64::from(failed);
+        }
+    }
+
+    fn merge(&mut self, o: &AppStats) {
+        for (dst, src) in [
+            (&mut self.flows, &o.flows),
+            (&mut self.tx, &o.tx),
+            (&mut self.parser_errors, &o.parser_errors),
+        ] {
+            for (k, v) in src {
+                *dst.entry(k).or_default() += v;
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct RunStats {
+    pub app: AppStats,
     pub decode: DecodeStats,
     pub flow: FlowStats,
     /// EVE records written, per event type.
@@ -30,6 +91,7 @@ impl RunStats {
     pub fn merge(&mut self, o: &RunStats) {
         self.decode.merge(&o.decode);
         self.flow.merge(&o.flow);
+        self.app.merge(&o.app);
         for (k, v) in &o.record_counts {
             *self.record_counts.entry(k).or_default() += v;
         }
@@ -66,6 +128,15 @@ impl RunStats {
         }
         for (name, v) in self.flow.counters() {
             insert_path(&mut root, name, v);
+        }
+        for (p, v) in &self.app.flows {
+            insert_path(&mut root, &format!("app_layer.flow.{p}"), *v);
+        }
+        for (p, v) in &self.app.tx {
+            insert_path(&mut root, &format!("app_layer.tx.{p}"), *v);
+        }
+        for (p, v) in &self.app.parser_errors {
+            insert_path(&mut root, &format!("app_layer.error.{p}.parser"), *v);
         }
         Value::Object(root)
     }

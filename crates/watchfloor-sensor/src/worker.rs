@@ -6,7 +6,7 @@ use crate::applayer::{
 };
 use crate::config::{ChecksumMode, SensorConfig, Timeouts as CfgTimeouts};
 use crate::output::{EveBuffer, EveFile};
-use crate::stats::RunStats;
+use crate::stats::{AppStats, RunStats};
 use crate::SensorError;
 use std::sync::Arc;
 use watchfloor_capture::RawPacket;
@@ -141,6 +141,7 @@ struct Sink<'a> {
     now_ns: i64,
     /// (source, destination) MACs of the packet being handled, when logged.
     macs: Option<([u8; 6], [u8; 6])>,
+    app_stats: &'a mut AppStats,
 }
 
 impl Sink<'_> {
@@ -150,6 +151,8 @@ impl Sink<'_> {
             pcap_cnt: self.pcap_cnt,
             pkt_dir,
             macs: self.macs,
+            community_seed: self.settings.recorder.community_id_seed,
+            ethernet: self.settings.recorder.ethernet,
         }
     }
 }
@@ -227,6 +230,8 @@ impl FlowSink<FlowUser> for Sink<'_> {
         self.settings
             .app
             .on_flow_end(flow, &mut app, &env, self.out);
+        self.app_stats
+            .count_flow(flow.proto(), flow.app_proto, &app);
         if self.settings.eve_flow {
             let rec = self.settings.recorder.flow_record(flow, reason);
             self.out.push(&rec);
@@ -277,6 +282,7 @@ impl Worker {
         let mut sink = Sink {
             settings: &self.settings,
             out: &mut self.out,
+            app_stats: &mut self.stats.app,
             pcap_cnt: 0,
             now_ns: ts_ns,
             macs: None,
@@ -311,6 +317,7 @@ impl Worker {
         let mut sink = Sink {
             settings: &self.settings,
             out: &mut self.out,
+            app_stats: &mut self.stats.app,
             pcap_cnt,
             now_ns: raw.ts_ns,
             macs,
@@ -326,6 +333,7 @@ impl Worker {
         let mut sink = Sink {
             settings: &self.settings,
             out: &mut self.out,
+            app_stats: &mut self.stats.app,
             pcap_cnt: 0,
             now_ns: now,
             macs: None,

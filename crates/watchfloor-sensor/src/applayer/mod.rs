@@ -104,6 +104,11 @@ pub struct Envelope {
     /// MACs when `ethernet: yes` asks for them.
     pub pkt_dir: Direction,
     pub macs: Option<([u8; 6], [u8; 6])>,
+    /// `community-id: yes`: its seed.
+    pub community_seed: Option<u16>,
+    /// `ethernet: yes`: records written without a packet (at flow end) take
+    /// the MACs the flow saw.
+    pub ethernet: bool,
 }
 
 fn mac_str(m: &[u8; 6]) -> String {
@@ -486,15 +491,41 @@ pub fn envelope<U>(flow: &Flow<U>, dir: Direction, env: &Envelope, body: EventBo
         rec.dest_port = Some(dp);
     }
     rec.proto = Some(Proto(flow.proto()));
-    if let Some((s, d)) = env.macs {
+    let macs = match env.macs {
         // The record may face the other way from the packet that produced it
         // (a v2 DNS answer is written client first): the MACs follow the addresses.
-        let (s, d) = if dir == env.pkt_dir { (s, d) } else { (d, s) };
+        Some((s, d)) if dir == env.pkt_dir => Some((s, d)),
+        Some((s, d)) => Some((d, s)),
+        None if env.ethernet => flow.macs().and_then(|m| {
+            let (s, d) = (*m.src.first()?, *m.dst.first()?);
+            Some(if dir == Direction::ToServer {
+                (s, d)
+            } else {
+                (d, s)
+            })
+        }),
+        None => None,
+    };
+    if let Some((s, d)) = macs {
         rec.ether = Some(EtherInfo {
             src_mac: Some(mac_str(&s)),
             dest_mac: Some(mac_str(&d)),
             ..EtherInfo::default()
         });
+    }
+    if let Some(seed) = env.community_seed {
+        let (sp, dp) = match flow.icmp() {
+            Some((t, c)) => (u16::from(t), u16::from(c)),
+            None => (flow.src_port(), flow.dst_port()),
+        };
+        rec.community_id = Some(watchfloor_flow::community_id(
+            seed,
+            flow.src_ip(),
+            flow.dst_ip(),
+            sp,
+            dp,
+            flow.proto(),
+        ));
     }
     rec
 }
