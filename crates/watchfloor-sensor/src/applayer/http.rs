@@ -133,7 +133,7 @@ pub fn http_settings(c: &crate::SensorConfig, enabled: bool) -> HttpSettings {
     let eve = &c.outputs.eve_log;
     HttpSettings {
         enabled,
-        config: HttpConfig::default(),
+        config: http_config(c),
         eve: eve.enabled("http").then(|| {
             let opts = eve
                 .types
@@ -142,5 +142,62 @@ pub fn http_settings(c: &crate::SensorConfig, enabled: bool) -> HttpSettings {
                 .unwrap_or(serde_json::Value::Null);
             HttpEveOptions::from_config(&opts)
         }),
+    }
+}
+
+/// `app-layer.protocols.http.libhtp.default-config.*`, the memory caps a
+/// Suricata user already sets: body limits (sizes such as `1mb`) and the
+/// decompression layer limit.
+fn http_config(c: &crate::SensorConfig) -> HttpConfig {
+    let mut cfg = HttpConfig::default();
+    let Some(dc) = c
+        .app_layer
+        .protocols
+        .get("http")
+        .and_then(|t| t.get("libhtp"))
+        .and_then(toml::Value::as_table)
+        .and_then(|t| t.get("default-config"))
+        .and_then(toml::Value::as_table)
+    else {
+        return cfg;
+    };
+    let size = |k: &str| -> Option<usize> {
+        match dc.get(k)? {
+            toml::Value::Integer(i) => usize::try_from(*i).ok(),
+            toml::Value::String(s) => {
+                crate::config::parse_size(s).and_then(|v| usize::try_from(v).ok())
+            }
+            _ => None,
+        }
+    };
+    if let Some(v) = size("request-body-limit") {
+        cfg.request_body_limit = v;
+    }
+    if let Some(v) = size("response-body-limit") {
+        cfg.response_body_limit = v;
+    }
+    if let Some(v) = size("response-body-decompress-layer-limit") {
+        cfg.decompress_layer_limit = v;
+    }
+    cfg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suricata_body_limits_are_read() {
+        let mut c = crate::SensorConfig::from_toml(
+            "[app-layer.protocols.http.libhtp.default-config]\nrequest-body-limit = \"64kb\"\nresponse-body-limit = 1000\n",
+        )
+        .unwrap();
+        let cfg = http_config(&c);
+        assert_eq!(cfg.request_body_limit, 65_536);
+        assert_eq!(cfg.response_body_limit, 1000);
+        c.apply_set("app-layer.protocols.http.libhtp.default-config.response-body-limit=1mb")
+            .unwrap();
+        assert_eq!(http_config(&c).response_body_limit, 1 << 20);
+        assert!(!http_settings(&c, false).enabled);
     }
 }
