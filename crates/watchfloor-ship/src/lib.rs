@@ -1,0 +1,19 @@
+//! The sensor's shipper: a disk spool that numbers every EVE record, envelopes that carry
+//! the record verbatim, zstd NDJSON batches, and a send loop that resends until the hub
+//! acknowledges. The HTTPS transport plugs in through [`shipper::Transport`].
+//!
+//! See README.md for the spool format and the design decisions.
+
+pub mod batch;
+pub mod envelope;
+pub mod shipper;
+pub mod spool;
+#[cfg(test)]
+mod testrng;
+
+pub use batch::{Batch, BatchBuilder, BatchConfig, BatchError};
+pub use envelope::{Envelope, EnvelopeError, EnvelopeWriter};
+pub use shipper::{
+    Ack, Clock, ShipError, Shipper, ShipperConfig, Step, SystemClock, Transport, TransportError,
+};
+pub use spool::{Entry, Fsync, Spool, SpoolConfig, SpoolError, SpoolStats};

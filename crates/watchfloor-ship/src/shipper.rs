@@ -1,0 +1,281 @@
+//! The send loop, independent of HTTP: send the oldest unacknowledged batch, trim on
+//! acknowledgement, back off and resend on failure. One batch is in flight at a time, always
+//! starting right after the hub's watermark, so no sequence is ever skipped.
+
+use std::time::Duration;
+use thiserror::Error;
+
+use crate::batch::{Batch, BatchBuilder, BatchConfig, BatchError};
+use crate::spool::{Spool, SpoolError};
+
+/// The hub's answer: every sequence `1..=highest_stored` is durably stored (the store's
+/// `IngestOutcome::highest_contiguous_seq`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ack {
+    pub highest_stored: u64,
+}
+
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("{message}")]
+pub struct TransportError {
+    /// The hub asked to wait this long (HTTP 429/503 `Retry-After`).
+    pub retry_after: Option<Duration>,
+    /// Resending cannot help (revoked token, refused batch): stop and tell the operator.
+    pub permanent: bool,
+    pub message: String,
+}
+
+impl TransportError {
+    pub fn transient(message: impl Into<String>) -> Self {
+        TransportError {
+            retry_after: None,
+            permanent: false,
+            message: message.into(),
+        }
+    }
+}
+
+pub trait Transport {
+    fn send(&mut self, batch: &Batch) -> Result<Ack, TransportError>;
+}
+
+/// Time as the shipper waits on it; tests pass one that only records.
+pub trait Clock {
+    fn sleep(&mut self, d: Duration);
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn sleep(&mut self, d: Duration) {
+        std::thread::sleep(d);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShipperConfig {
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// A hub's Retry-After above this is clamped, so a bad header cannot stall a sensor.
+    pub retry_after_max: Duration,
+    /// Seeds the jitter; None seeds from the clock (tests pass a seed to be deterministic).
+    pub jitter_seed: Option<u64>,
+}
+
+impl Default for ShipperConfig {
+    fn default() -> Self {
+        ShipperConfig {
+            backoff_base: Duration::from_millis(250),
+            backoff_max: Duration::from_secs(60),
+            retry_after_max: Duration::from_secs(600),
+            jitter_seed: None,
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ShipError {
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    #[error("the hub refused batch {first}..={last} for good: {message}")]
+    Permanent {
+        first: u64,
+        last: u64,
+        message: String,
+    },
+}
+
+/// What one `step` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Nothing durable is waiting.
+    Idle,
+    /// The hub's watermark moved to `acked`.
+    Acked { acked: u64 },
+    /// The send failed, or the hub stored nothing new; the shipper waited `waited`.
+    Retried { waited: Duration, reason: String },
+}
+
+pub struct Shipper<T: Transport, C: Clock> {
+    transport: T,
+    clock: C,
+    builder: BatchBuilder,
+    cfg: ShipperConfig,
+    pending: Option<Batch>,
+    failures: u32,
+    rng: u64,
+}
+
+impl<T: Transport, C: Clock> Shipper<T, C> {
+    pub fn new(
+        sensor: &str,
+        transport: T,
+        clock: C,
+        batch: BatchConfig,
+        cfg: ShipperConfig,
+    ) -> Self {
+        let seed = cfg.jitter_seed.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0x5151, |d| d.as_nanos() as u64)
+                ^ u64::from(std::process::id()) << 32
+        });
+        Shipper {
+            transport,
+            clock,
+            builder: BatchBuilder::new(sensor, batch),
+            cfg,
+            pending: None,
+            failures: 0,
+            rng: seed,
+        }
+    }
+
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    pub fn into_parts(self) -> (T, C) {
+        (self.transport, self.clock)
+    }
+
+    /// Sends the oldest unacknowledged batch once; on failure waits out the backoff before
+    /// returning, so calling `step` in a loop is the whole shipper.
+    pub fn step(&mut self, spool: &mut Spool) -> Result<Step, ShipError> {
+        let from = spool.acked() + 1;
+        if self.pending.as_ref().is_none_or(|b| b.first_seq != from) {
+            self.pending = self.builder.next_batch(spool)?;
+        }
+        let Some(batch) = self.pending.as_ref() else {
+            self.failures = 0;
+            return Ok(Step::Idle);
+        };
+        match self.transport.send(batch) {
+            Ok(ack) if ack.highest_stored >= from => {
+                // Validate before trimming: an ack beyond what was ever written means the
+                // hub and this spool disagree about history, and trimming on it could drop
+                // records the hub does not have.
+                spool.ack(ack.highest_stored)?;
+                if ack.highest_stored >= batch.last_seq {
+                    self.pending = None;
+                }
+                self.failures = 0;
+                Ok(Step::Acked {
+                    acked: ack.highest_stored,
+                })
+            }
+            Ok(ack) => {
+                // Stored but the watermark did not reach us (the hub misses an earlier
+                // sequence, or regressed): resend later, never skip ahead.
+                let reason = format!(
+                    "hub acknowledged only up to {} while {}..={} was sent",
+                    ack.highest_stored, batch.first_seq, batch.last_seq
+                );
+                tracing::warn!("{reason}");
+                Ok(self.wait(None, reason))
+            }
+            Err(e) if e.permanent => Err(ShipError::Permanent {
+                first: batch.first_seq,
+                last: batch.last_seq,
+                message: e.message,
+            }),
+            Err(e) => Ok(self.wait(e.retry_after, e.message)),
+        }
+    }
+
+    /// Steps until the spool has nothing left to send or `max_steps` is reached; returns the
+    /// steps taken.
+    pub fn drain(&mut self, spool: &mut Spool, max_steps: usize) -> Result<usize, ShipError> {
+        for n in 0..max_steps {
+            if self.step(spool)? == Step::Idle {
+                return Ok(n);
+            }
+        }
+        Ok(max_steps)
+    }
+
+    fn wait(&mut self, retry_after: Option<Duration>, reason: String) -> Step {
+        let waited = match retry_after {
+            Some(d) => d.min(self.cfg.retry_after_max),
+            None => self.backoff(),
+        };
+        self.failures = self.failures.saturating_add(1);
+        self.clock.sleep(waited);
+        Step::Retried { waited, reason }
+    }
+
+    /// Exponential with "equal jitter": half the delay fixed, half random, so sensors that
+    /// lost the hub together do not come back in lockstep, yet none retries too soon.
+    fn backoff(&mut self) -> Duration {
+        let exp = self
+            .cfg
+            .backoff_base
+            .saturating_mul(1u32 << self.failures.min(20))
+            .min(self.cfg.backoff_max);
+        let half = exp / 2;
+        let nanos = half.as_nanos() as u64;
+        half + Duration::from_nanos(if nanos == 0 {
+            0
+        } else {
+            self.next_rand() % (nanos + 1)
+        })
+    }
+
+    fn next_rand(&mut self) -> u64 {
+        // SplitMix64: tiny, and seedable for deterministic tests.
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Rec(Vec<Duration>);
+    impl Clock for &mut Rec {
+        fn sleep(&mut self, d: Duration) {
+            self.0.push(d);
+        }
+    }
+    struct Down;
+    impl Transport for Down {
+        fn send(&mut self, _: &Batch) -> Result<Ack, TransportError> {
+            Err(TransportError::transient("connection refused"))
+        }
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_caps() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::open(dir.path(), Default::default()).unwrap();
+        spool.append(br#"{"event_type":"flow"}"#).unwrap();
+        let mut clock = Rec(Vec::new());
+        let cfg = ShipperConfig {
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(2),
+            jitter_seed: Some(1),
+            ..Default::default()
+        };
+        let mut s = Shipper::new("1", Down, &mut clock, BatchConfig::default(), cfg);
+        for _ in 0..8 {
+            assert!(matches!(s.step(&mut spool).unwrap(), Step::Retried { .. }));
+        }
+        drop(s);
+        let ms: Vec<u128> = clock.0.iter().map(|d| d.as_millis()).collect();
+        for (i, &m) in ms.iter().enumerate() {
+            let full = (100u128 << i).min(2000);
+            assert!(
+                m >= full / 2 && m <= full,
+                "attempt {i}: {m} ms not in [{}, {full}]",
+                full / 2
+            );
+        }
+        assert_eq!(spool.stats().acked, 0);
+    }
+}
