@@ -30,6 +30,10 @@ const BATCH_PKTS: usize = 1024;
 /// median of 5): 0.2 → 0.73 s, 0.35 → 0.63 s, 0.5 → 0.53–0.55 s,
 /// 0.65 → 0.56 s, 0.8 → 0.60 s, 1.0 → 0.64 s.
 const INLINE_SHARE: f64 = 0.5;
+/// Batches in flight per worker: enough slack that a moment of imbalance
+/// (a burst of one worker's flows) does not stall the reading thread, which
+/// is also a worker.
+const LANE_DEPTH: usize = 32;
 /// Hash buckets used to split flows between workers.
 const BUCKETS: u64 = 1024;
 
@@ -233,8 +237,8 @@ fn run_lanes(
         let mut lanes = Vec::with_capacity(threads);
         let mut handles = Vec::with_capacity(threads);
         for i in 1..threads {
-            let (tx, rx) = bounded::<Batch>(4);
-            let (rtx, rrx) = bounded::<Batch>(8);
+            let (tx, rx) = bounded::<Batch>(LANE_DEPTH);
+            let (rtx, rrx) = bounded::<Batch>(LANE_DEPTH + 2);
             let done = Arc::new(AtomicU64::new(0));
             let w = Worker::new(settings.clone(), eve.clone())?;
             let (map, worker_done) = (map.clone(), done.clone());
