@@ -1,3 +1,4 @@
+// Test-only module: compiled under #[cfg(test)] from its parent.
 use super::*;
 use crate::dns::testutil::{encode_name, MsgBuilder};
 use crate::dns::{DnsConfig, DnsState};

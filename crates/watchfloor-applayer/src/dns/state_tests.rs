@@ -1,3 +1,4 @@
+// Test-only module: compiled under #[cfg(test)] from its parent.
 use super::*;
 use crate::dns::testutil::{tcp_stream, MsgBuilder};
 use crate::dns::ParseError;

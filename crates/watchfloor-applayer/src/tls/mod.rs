@@ -21,7 +21,7 @@
 //! assert_eq!(tls::probe(client_hello), tls::Probe::Tls(Direction::ToServer));
 //! let mut state = tls::TlsState::new(tls::TlsConfig::default());
 //! for chunk in client_hello.chunks(7) {
-//!     state.parse(Direction::ToServer, chunk).unwrap(); // an error is also an event
+//!     let _ = state.parse(Direction::ToServer, chunk); // an error is also recorded as an event
 //! }
 //! state.eof();
 //! let opts = tls::TlsEveOptions::from_config(&serde_json::json!({"extended": true}));

@@ -1,3 +1,4 @@
+// Test-only module: compiled under #[cfg(test)] from its parent.
 use super::*;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
