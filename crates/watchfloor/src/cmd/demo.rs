@@ -104,12 +104,15 @@ fn print_truth_check(truth_path: &std::path::Path, flows_seen: u64) {
         return;
     };
     let made = truth["flows"].as_u64().unwrap_or(0);
-    let verdict = if made == flows_seen {
-        "every one accounted for"
+    if made == flows_seen {
+        println!("\n   ground truth: the synthesiser made {made} conversations; the sensor tracked all {flows_seen}.");
     } else {
-        "they differ: see the flow records"
-    };
-    println!("\n   ground truth: the synthesiser made {made} flows, the sensor saw {flows_seen} ({verdict}).");
+        println!(
+            "\n   ground truth: the synthesiser made {made} conversations; the sensor tracked {flows_seen} flows\n   \
+             (conversations that reuse the same addresses and ports within the flow timeout are one\n   \
+             flow, as Suricata counts them)."
+        );
+    }
     if let Some(m) = truth["malicious"].as_object() {
         let kinds: Vec<String> = m
             .iter()
@@ -129,6 +132,9 @@ fn print_flow_digest(path: &std::path::Path) -> Result<()> {
     let mut by_proto: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut by_dest: BTreeMap<String, u64> = BTreeMap::new();
     let mut anomalies: BTreeMap<String, u64> = BTreeMap::new();
+    // What people ask first: which names the office looked up, which sites it
+    // talked TLS to, which web hosts it used.
+    let mut names: [BTreeMap<String, u64>; 3] = Default::default();
     for line in std::io::BufReader::new(f).lines() {
         let line = line?;
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
@@ -149,6 +155,23 @@ fn print_flow_digest(path: &std::path::Path) -> Result<()> {
                 let dest = format!("{}{}", v["dest_ip"].as_str().unwrap_or("?"), port);
                 *by_dest.entry(dest).or_default() += bytes;
             }
+            Some("dns") => {
+                for q in v["dns"]["queries"].as_array().into_iter().flatten() {
+                    if let Some(n) = q["rrname"].as_str() {
+                        *names[0].entry(n.to_string()).or_default() += 1;
+                    }
+                }
+            }
+            Some("tls") => {
+                if let Some(n) = v["tls"]["sni"].as_str() {
+                    *names[1].entry(n.to_string()).or_default() += 1;
+                }
+            }
+            Some("http") => {
+                if let Some(n) = v["http"]["hostname"].as_str() {
+                    *names[2].entry(n.to_string()).or_default() += 1;
+                }
+            }
             Some("anomaly") => {
                 let ev = v["anomaly"]["event"].as_str().unwrap_or("?").to_string();
                 *anomalies.entry(ev).or_default() += 1;
@@ -168,6 +191,20 @@ fn print_flow_digest(path: &std::path::Path) -> Result<()> {
     println!("   busiest destinations:");
     for (d, b) in dests.iter().take(5) {
         println!("     {d:<40} {:>10.1} MiB", *b as f64 / 1048576.0);
+    }
+    for (title, counts) in ["DNS names asked", "TLS servers (SNI)", "web hosts (HTTP)"]
+        .iter()
+        .zip(names.iter())
+    {
+        let mut top: Vec<_> = counts.iter().collect();
+        top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        if top.is_empty() {
+            continue;
+        }
+        println!("   {title}, most frequent of {}:", counts.len());
+        for (n, c) in top.iter().take(5) {
+            println!("     {n:<40} {c:>7}");
+        }
     }
     if !anomalies.is_empty() {
         println!("   anomalies:");
