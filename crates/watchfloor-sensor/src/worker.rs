@@ -112,6 +112,7 @@ impl WorkerSettings {
             app: AppSettings {
                 dns_udp: protocol_enabled(c, "dns", "udp"),
                 dns_tcp: protocol_enabled(c, "dns", "tcp"),
+                dns_config: crate::applayer::dns_config(c),
                 dns_eve: eve.enabled("dns").then(|| {
                     let empty = toml::Table::new();
                     let opts = eve.types.get("dns").unwrap_or(&empty);

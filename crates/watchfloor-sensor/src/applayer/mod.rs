@@ -16,6 +16,34 @@ use watchfloor_flow::{Direction, Flow};
 pub use http::{http_settings, HttpFlow, HttpSettings};
 pub use tls::{TlsFlow, TlsSettings};
 
+/// DNS caps from `app-layer.protocols.dns.*` (Watchfloor's names; Suricata's
+/// memcaps are global, these bound one flow).
+pub fn dns_config(c: &crate::SensorConfig) -> DnsConfig {
+    let mut cfg = DnsConfig::default();
+    let Some(t) = c.app_layer.protocols.get("dns") else {
+        return cfg;
+    };
+    let num = |k: &str| -> Option<usize> {
+        match t.get(k)? {
+            toml::Value::Integer(i) => usize::try_from(*i).ok(),
+            toml::Value::String(s) => {
+                crate::config::parse_size(s).and_then(|v| usize::try_from(v).ok())
+            }
+            _ => None,
+        }
+    };
+    if let Some(v) = num("tcp-buffer-cap") {
+        cfg.tcp_buffer_cap = v;
+    }
+    if let Some(v) = num("max-transactions") {
+        cfg.max_transactions = v.max(1);
+    }
+    if let Some(v) = num("max-pending-requests") {
+        cfg.max_pending_requests = v.max(1);
+    }
+    cfg
+}
+
 /// TLS settings from the config: `app-layer.protocols.tls.*` and the eve `tls` type.
 pub fn tls_settings(c: &crate::SensorConfig) -> TlsSettings {
     let proto = c.app_layer.protocols.get("tls");
@@ -51,6 +79,8 @@ const PROBE_LIMIT: usize = 4096;
 pub struct AppSettings {
     pub dns_udp: bool,
     pub dns_tcp: bool,
+    /// Per-flow DNS caps (`app-layer.protocols.dns.{tcp-buffer-cap, max-transactions, max-pending-requests}`).
+    pub dns_config: DnsConfig,
     /// `None` when dns records are not logged.
     pub dns_eve: Option<DnsEveOptions>,
     pub tls: TlsSettings,
@@ -141,7 +171,7 @@ impl AppSettings {
         }
         if matches!(state, AppState::Unknown | AppState::Probing(_)) {
             if dns::probe_udp(payload).is_some() && !is_netbios_name_service(payload) {
-                *state = AppState::Dns(Box::new(DnsState::new(DnsConfig::default())));
+                *state = AppState::Dns(Box::new(DnsState::new(self.dns_config.clone())));
                 flow.app_proto = Some("dns");
             } else {
                 let p = match state {
@@ -284,7 +314,7 @@ impl AppSettings {
         }
         match found {
             Found::Dns(_) => {
-                let mut s = Box::new(DnsState::new(DnsConfig::default()));
+                let mut s = Box::new(DnsState::new(self.dns_config.clone()));
                 for d in [Direction::ToServer, Direction::ToClient] {
                     let bytes = std::mem::take(&mut held[d.index()]);
                     if !bytes.is_empty() {

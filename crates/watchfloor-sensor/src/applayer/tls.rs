@@ -53,12 +53,24 @@ pub fn tls_config(proto: Option<&toml::Table>) -> TlsConfig {
         Some("full") => EncryptionHandling::Full,
         _ => EncryptionHandling::TrackOnly,
     };
-    TlsConfig {
+    let mut cfg = TlsConfig {
         ja3_fingerprints: flag("ja3-fingerprints"),
         ja4_fingerprints: flag("ja4-fingerprints"),
         encryption_handling: handling,
         ..TlsConfig::default()
+    };
+    // Watchfloor's per-flow cap on one buffered handshake message.
+    let cap = match proto.and_then(|t| t.get("max-handshake-message")) {
+        Some(toml::Value::Integer(i)) => usize::try_from(*i).ok(),
+        Some(toml::Value::String(s)) => {
+            crate::config::parse_size(s).and_then(|v| usize::try_from(v).ok())
+        }
+        _ => None,
+    };
+    if let Some(v) = cap {
+        cfg.max_handshake_message = v;
     }
+    cfg
 }
 
 impl TlsSettings {
@@ -134,5 +146,31 @@ impl TlsSettings {
         for ev in events {
             out.push(&anomaly(flow, dir, env, ev));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_keys_are_read() {
+        let c = crate::SensorConfig::from_toml(
+            "[app-layer.protocols.tls]\nja3-fingerprints = \"auto\"\nencryption-handling = \"bypass\"\nmax-handshake-message = \"64kb\"\n",
+        )
+        .unwrap();
+        let cfg = tls_config(c.app_layer.protocols.get("tls"));
+        assert!(!cfg.ja3_fingerprints);
+        assert!(cfg.ja4_fingerprints);
+        assert_eq!(cfg.encryption_handling, EncryptionHandling::Bypass);
+        assert_eq!(cfg.max_handshake_message, 65_536);
+        let d = crate::applayer::dns_config(
+            &crate::SensorConfig::from_toml(
+                "[app-layer.protocols.dns]\ntcp-buffer-cap = \"16kb\"\nmax-transactions = 8\n",
+            )
+            .unwrap(),
+        );
+        assert_eq!(d.tcp_buffer_cap, 16_384);
+        assert_eq!(d.max_transactions, 8);
     }
 }
