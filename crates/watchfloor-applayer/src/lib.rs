@@ -9,6 +9,11 @@ pub mod dns;
 pub mod http;
 pub mod tls;
 
+/// The conformance replays' shared capture reader (also used by tests/).
+#[cfg(test)]
+#[path = "../tests/support/pcap.rs"]
+mod test_pcap;
+
 use watchfloor_eve::AnomalyInfo;
 
 /// The application protocol of a flow, named as Suricata writes `app_proto`.

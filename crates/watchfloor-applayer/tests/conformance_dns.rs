@@ -5,61 +5,16 @@
 //! event types or the envelope. Skips with a note when the corpus is absent.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde_json::Value;
 use watchfloor_applayer::dns::{eve_dns, DnsConfig, DnsEveOptions, DnsEveVersion, DnsState};
 use watchfloor_applayer::Direction;
-use watchfloor_capture::{LinkType, PacketSource};
 
-const CASES: &str = "/work/shared/conformance/cases";
+#[path = "support/pcap.rs"]
+mod pcap;
 
 /// (src, dst, sport, dport) with IPv4 addresses in the first 4 bytes.
 type FlowKey = ([u8; 16], [u8; 16], u16, u16);
-
-/// The flow key and payload of an IPv4/IPv6 UDP packet.
-fn udp(link: LinkType, data: &[u8]) -> Option<(FlowKey, &[u8])> {
-    let mut ip = match link {
-        LinkType::Ethernet => {
-            let mut off = 12;
-            let mut et = u16::from_be_bytes([*data.get(off)?, *data.get(off + 1)?]);
-            while et == 0x8100 || et == 0x88a8 {
-                off += 4;
-                et = u16::from_be_bytes([*data.get(off)?, *data.get(off + 1)?]);
-            }
-            data.get(off + 2..)?
-        }
-        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => data,
-        LinkType::Null => data.get(4..)?,
-        _ => return None,
-    };
-    let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
-    match ip.first()? >> 4 {
-        4 => {
-            let ihl = usize::from(ip[0] & 0xf) * 4;
-            if *ip.get(9)? != 17 {
-                return None;
-            }
-            let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
-            src[..4].copy_from_slice(ip.get(12..16)?);
-            dst[..4].copy_from_slice(ip.get(16..20)?);
-            ip = ip.get(ihl..total.min(ip.len()))?;
-        }
-        6 => {
-            if *ip.get(6)? != 17 {
-                return None;
-            }
-            src.copy_from_slice(ip.get(8..24)?);
-            dst.copy_from_slice(ip.get(24..40)?);
-            ip = ip.get(40..)?;
-        }
-        _ => return None,
-    }
-    let sport = u16::from_be_bytes([*ip.first()?, *ip.get(1)?]);
-    let dport = u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]);
-    let len = usize::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]));
-    Some(((src, dst, sport, dport), ip.get(8..len.clamp(8, ip.len()))?))
-}
 
 fn options(case: &Value) -> Option<DnsEveOptions> {
     let mut o = DnsEveOptions::default();
@@ -128,12 +83,11 @@ fn matches(rec: &Value, m: &serde_json::Map<String, Value>) -> bool {
 
 #[test]
 fn dns_conformance_cases() {
-    if !Path::new(CASES).is_dir() {
-        eprintln!("skipping: {CASES} is not available");
+    let Some(cases) = pcap::cases_dir() else {
         return;
-    }
+    };
     let (mut checked, mut failed) = (0, Vec::new());
-    let mut names: Vec<_> = std::fs::read_dir(CASES)
+    let mut names: Vec<_> = std::fs::read_dir(&cases)
         .unwrap()
         .flatten()
         .map(|e| e.path())
@@ -158,16 +112,13 @@ fn dns_conformance_cases() {
             .flatten()
             .filter_map(Value::as_str)
         {
-            let Ok(mut src) = watchfloor_capture::open(&dir.join(pcap)) else {
-                continue;
-            };
-            let mut cnt = 0u64;
-            while let Ok(Some(p)) = src.next_packet() {
-                cnt += 1;
-                let Some(((s, d, sp, dp), payload)) = udp(p.linktype, p.data) else {
+            for pkt in pcap::packets(&dir.join(pcap)) {
+                if pkt.proto != 17 {
                     has_tcp = true;
                     continue;
-                };
+                }
+                let (s, d, sp, dp, cnt) = (pkt.src, pkt.dst, pkt.sport, pkt.dport, pkt.cnt);
+                let payload = pkt.payload.as_slice();
                 if sp != 53 && dp != 53 {
                     continue;
                 }

@@ -7,15 +7,13 @@
 //! the corpus is absent.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 use serde_json::Value;
-use watchfloor_capture::LinkType;
 
 use crate::http::{eve_http, HttpConfig, HttpEveOptions, HttpState};
 use crate::Direction;
 
-const CASES: &str = "/work/shared/conformance/cases";
+use crate::test_pcap as pcap;
 
 type Key = ([u8; 16], [u8; 16], u16, u16);
 
@@ -25,58 +23,6 @@ struct Seg<'a> {
     syn: bool,
     fin_rst: bool,
     payload: &'a [u8],
-}
-
-fn tcp(link: LinkType, data: &[u8]) -> Option<Seg<'_>> {
-    let mut ip = match link {
-        LinkType::Ethernet => {
-            let mut off = 12;
-            let mut et = u16::from_be_bytes([*data.get(off)?, *data.get(off + 1)?]);
-            while et == 0x8100 || et == 0x88a8 {
-                off += 4;
-                et = u16::from_be_bytes([*data.get(off)?, *data.get(off + 1)?]);
-            }
-            data.get(off + 2..)?
-        }
-        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => data,
-        LinkType::Null => data.get(4..)?,
-        _ => return None,
-    };
-    let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
-    match ip.first()? >> 4 {
-        4 => {
-            let ihl = usize::from(ip[0] & 0xf) * 4;
-            if *ip.get(9)? != 6 {
-                return None;
-            }
-            let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
-            src[..4].copy_from_slice(ip.get(12..16)?);
-            dst[..4].copy_from_slice(ip.get(16..20)?);
-            ip = ip.get(ihl..total.min(ip.len()))?;
-        }
-        6 => {
-            if *ip.get(6)? != 6 {
-                return None;
-            }
-            src.copy_from_slice(ip.get(8..24)?);
-            dst.copy_from_slice(ip.get(24..40)?);
-            let plen = usize::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]));
-            ip = ip.get(40..(40 + plen).min(ip.len()))?;
-        }
-        _ => return None,
-    }
-    let sport = u16::from_be_bytes([*ip.first()?, *ip.get(1)?]);
-    let dport = u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]);
-    let seq = u32::from_be_bytes([*ip.get(4)?, *ip.get(5)?, *ip.get(6)?, *ip.get(7)?]);
-    let doff = usize::from(*ip.get(12)? >> 4) * 4;
-    let flags = *ip.get(13)?;
-    Some(Seg {
-        key: (src, dst, sport, dport),
-        seq,
-        syn: flags & 0x02 != 0,
-        fin_rst: flags & 0x05 != 0,
-        payload: ip.get(doff..).unwrap_or(&[]),
-    })
 }
 
 #[derive(Default)]
@@ -170,11 +116,10 @@ fn anomalies(tx: &crate::http::HttpTx, out: &mut Vec<Value>) {
 
 #[test]
 fn http_conformance_cases() {
-    if !Path::new(CASES).is_dir() {
-        eprintln!("skipping: {CASES} is not available");
+    let Some(cases) = pcap::cases_dir() else {
         return;
-    }
-    let mut dirs: Vec<_> = std::fs::read_dir(CASES)
+    };
+    let mut dirs: Vec<_> = std::fs::read_dir(&cases)
         .unwrap()
         .flatten()
         .map(|e| e.path())
@@ -198,12 +143,16 @@ fn http_conformance_cases() {
             .flatten()
             .filter_map(Value::as_str)
         {
-            let Ok(mut src) = watchfloor_capture::open(&dir.join(pcap)) else {
-                continue;
-            };
-            while let Ok(Some(p)) = src.next_packet() {
-                let Some(seg) = tcp(p.linktype, p.data) else {
+            for pkt in pcap::packets(&dir.join(pcap)) {
+                if pkt.proto != 6 {
                     continue;
+                }
+                let seg = Seg {
+                    key: (pkt.src, pkt.dst, pkt.sport, pkt.dport),
+                    seq: pkt.seq,
+                    syn: pkt.flags & 0x02 != 0,
+                    fin_rst: pkt.flags & 0x05 != 0,
+                    payload: &pkt.payload,
                 };
                 let (s, d, sp, dp) = seg.key;
                 let rev = (d, s, dp, sp);

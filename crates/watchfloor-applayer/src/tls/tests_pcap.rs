@@ -9,61 +9,13 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::Value;
-use watchfloor_capture::LinkType;
 
 use super::{eve::should_log, eve_tls, TlsConfig, TlsEveOptions, TlsState};
 use crate::Direction;
 
-const CASES: &str = "/work/shared/conformance/cases";
+use crate::test_pcap as pcap;
 
 type Key = ([u8; 16], u16);
-
-/// (src, dst, flags, seq, payload) of a TCP segment over IPv4/IPv6.
-fn tcp(link: LinkType, data: &[u8]) -> Option<(Key, Key, u8, u32, &[u8])> {
-    let ip = match link {
-        LinkType::Ethernet => {
-            let mut off = 12;
-            let mut et = u16::from_be_bytes([*data.get(off)?, *data.get(off + 1)?]);
-            while et == 0x8100 || et == 0x88a8 {
-                off += 4;
-                et = u16::from_be_bytes([*data.get(off)?, *data.get(off + 1)?]);
-            }
-            data.get(off + 2..)?
-        }
-        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => data,
-        LinkType::Null => data.get(4..)?,
-        _ => return None,
-    };
-    let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
-    let seg = match ip.first()? >> 4 {
-        4 => {
-            let ihl = usize::from(ip[0] & 0xf) * 4;
-            if *ip.get(9)? != 6 {
-                return None;
-            }
-            let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
-            src[..4].copy_from_slice(ip.get(12..16)?);
-            dst[..4].copy_from_slice(ip.get(16..20)?);
-            ip.get(ihl..total.min(ip.len()))?
-        }
-        6 => {
-            if *ip.get(6)? != 6 {
-                return None;
-            }
-            src.copy_from_slice(ip.get(8..24)?);
-            dst.copy_from_slice(ip.get(24..40)?);
-            let plen = usize::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]));
-            ip.get(40..(40 + plen).min(ip.len()))?
-        }
-        _ => return None,
-    };
-    let sport = u16::from_be_bytes([*seg.first()?, *seg.get(1)?]);
-    let dport = u16::from_be_bytes([*seg.get(2)?, *seg.get(3)?]);
-    let seq = u32::from_be_bytes([*seg.get(4)?, *seg.get(5)?, *seg.get(6)?, *seg.get(7)?]);
-    let off = usize::from(seg.get(12)? >> 4) * 4;
-    let flags = *seg.get(13)?;
-    Some(((src, sport), (dst, dport), flags, seq, seg.get(off..)?))
-}
 
 /// One direction's byte stream: in-order delivery with a small
 /// out-of-order store, keyed by offset from the first sequence number.
@@ -117,9 +69,6 @@ struct Flow {
 
 /// Every TCP flow of the pcap, fed in sequence order.
 fn replay(path: &Path) -> Vec<TlsState> {
-    let Ok(mut src) = watchfloor_capture::open(path) else {
-        return Vec::new();
-    };
     let mut flows: HashMap<(Key, Key), Flow> = HashMap::new();
     let mut order = Vec::new();
     let config = TlsConfig {
@@ -127,10 +76,12 @@ fn replay(path: &Path) -> Vec<TlsState> {
         ja4_fingerprints: true,
         ..TlsConfig::default()
     };
-    while let Ok(Some(p)) = src.next_packet() {
-        let Some((s, d, flags, seq, payload)) = tcp(p.linktype, p.data) else {
+    for pkt in pcap::packets(path) {
+        if pkt.proto != 6 {
             continue;
-        };
+        }
+        let (s, d) = ((pkt.src, pkt.sport), (pkt.dst, pkt.dport));
+        let (flags, seq, payload) = (pkt.flags, pkt.seq, pkt.payload.as_slice());
         let key = if s < d { (s, d) } else { (d, s) };
         let f = flows.entry(key).or_insert_with(|| {
             order.push(key);
@@ -207,7 +158,10 @@ fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
 
 #[test]
 fn conformance_tls_cases() {
-    let index = Path::new(CASES).join("../INDEX.tsv");
+    let Some(cases) = pcap::cases_dir() else {
+        return;
+    };
+    let index = cases.join("../INDEX.tsv");
     let Ok(tsv) = std::fs::read_to_string(&index) else {
         eprintln!("skipping: {} not found", index.display());
         return;
@@ -215,7 +169,7 @@ fn conformance_tls_cases() {
     let (mut checked, mut failures) = (0, Vec::new());
     for line in tsv.lines().filter(|l| l.split('\t').nth(1) == Some("tls")) {
         let name = line.split('\t').next().unwrap_or_default();
-        let dir = Path::new(CASES).join(name);
+        let dir = cases.join(name);
         let Ok(text) = std::fs::read_to_string(dir.join("case.json")) else {
             continue;
         };
