@@ -151,15 +151,8 @@ pub enum EventBody {
         stats: StatsInfo,
     },
     /// An app-layer record (`dns`, `http`, `tls`, ...): the protocol's object
-    /// under its own key, built by the app-layer crate.
-    App {
-        #[serde(skip)]
-        event_type: &'static str,
-        #[serde(flatten)]
-        fields: serde_json::Map<String, serde_json::Value>,
-    },
-    /// The same, with the object already rendered as JSON: keeps the
-    /// protocol's own key order and skips building a `Value` tree.
+    /// under its own key, rendered once as JSON in the protocol's own field
+    /// order (no `Value` tree is built).
     AppRaw {
         #[serde(skip)]
         event_type: &'static str,
@@ -202,19 +195,12 @@ impl EventBody {
         }
     }
 
-    /// `{"<event_type>": value}`, e.g. the `dns` object of a dns record.
-    pub fn app(event_type: &'static str, value: serde_json::Value) -> EventBody {
-        let mut fields = serde_json::Map::new();
-        fields.insert(event_type.to_string(), value);
-        EventBody::App { event_type, fields }
-    }
-
     pub fn event_type(&self) -> &'static str {
         match self {
             EventBody::Flow { .. } => "flow",
             EventBody::Anomaly { .. } => "anomaly",
             EventBody::Stats { .. } => "stats",
-            EventBody::App { event_type, .. } | EventBody::AppRaw { event_type, .. } => event_type,
+            EventBody::AppRaw { event_type, .. } => event_type,
         }
     }
 }
