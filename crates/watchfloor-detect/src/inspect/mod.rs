@@ -19,6 +19,8 @@ mod asn1;
 mod base64;
 mod bytes;
 mod content;
+#[doc(hidden)]
+pub mod fuzzgen;
 mod pcre;
 mod transform;
 
