@@ -34,6 +34,7 @@ use watchfloor_rules::{Buffer, Inspection, Item, NumCmp, Val, VarScope};
 pub use self::asn1::Asn1Op;
 pub use self::base64::decode as base64_decode;
 pub use self::bytes::{read_binary, read_string};
+pub use self::content::Searcher;
 pub use self::transform::{apply_transforms, transform_standalone, Scratch, Transforms, Xform};
 
 /// Suricata's default `detect.inspection-recursion-limit`.
