@@ -175,6 +175,11 @@ impl Classifications {
         }
     }
 
+    /// Every classtype, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Classification> {
+        self.by_name.values()
+    }
+
     pub fn len(&self) -> usize {
         self.by_name.len()
     }

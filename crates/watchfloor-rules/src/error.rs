@@ -68,6 +68,15 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+/// A rule file that could not be read at all.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read rule file {}: {source}", path.display())]
+pub struct FileError {
+    pub path: std::path::PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
 /// Errors resolving address and port expressions.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VarError {

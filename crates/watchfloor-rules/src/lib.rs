@@ -23,7 +23,7 @@ pub mod threshold_config;
 pub mod vars;
 
 pub use classification::{Classification, Classifications};
-pub use error::{ConfigError, RuleError, RuleErrorKind, VarError};
+pub use error::{ConfigError, FileError, RuleError, RuleErrorKind, VarError};
 pub use load::{load_files, load_str, parse_rule, KeywordUse, LoadCounts, LoadReport, Loader};
 pub use reference::References;
 pub use sig::*;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::classification::Classifications;
-use crate::error::{Perr, RuleError, RuleErrorKind};
+use crate::error::{FileError, Perr, RuleError, RuleErrorKind};
 use crate::header::{parse_action, parse_header, HeaderCache};
 use crate::keywords::{check_requires, Builder};
 use crate::lexer::{split_options, split_rule, Opt};
@@ -88,17 +88,18 @@ pub fn load_str(text: &str, origin: &str, vars: &Vars, classes: &Classifications
 }
 
 /// Loads rule files in order; duplicates are detected across all of them.
-/// An unreadable file is one error at line 0.
+/// Rules that do not load are in the report; only a file that cannot be
+/// read at all is an `Err`.
 pub fn load_files<P: AsRef<Path>>(
     paths: &[P],
     vars: &Vars,
     classes: &Classifications,
-) -> LoadReport {
+) -> Result<LoadReport, FileError> {
     let mut l = Loader::new(vars, classes);
     for p in paths {
-        l.add_file(p.as_ref());
+        l.add_file(p.as_ref())?;
     }
-    l.finish()
+    Ok(l.finish())
 }
 
 /// An incremental load over several sources.
@@ -127,18 +128,17 @@ impl<'a> Loader<'a> {
         }
     }
 
-    pub fn add_file(&mut self, path: &Path) {
-        let origin = path.display().to_string();
-        match std::fs::read(path) {
-            Ok(bytes) => self.add_str(&String::from_utf8_lossy(&bytes), &origin),
-            Err(e) => self.errors.push(RuleError {
-                file: Some(origin.into()),
-                line: 0,
-                sid: None,
-                kind: RuleErrorKind::Syntax,
-                reason: format!("cannot read rule file: {e}"),
-            }),
-        }
+    /// Reads one file (invalid UTF-8 is replaced, not fatal).
+    pub fn add_file(&mut self, path: &Path) -> Result<(), FileError> {
+        let bytes = std::fs::read(path).map_err(|source| FileError {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.add_str(
+            &String::from_utf8_lossy(&bytes),
+            &path.display().to_string(),
+        );
+        Ok(())
     }
 
     pub fn add_str(&mut self, text: &str, origin: &str) {

@@ -638,6 +638,12 @@ pub enum ThresholdKind {
     /// threshold.config `rate_filter` (accepted; alerts are not rate-changed
     /// in IDS mode beyond what `new_action alert` does).
     Rate,
+    /// `threshold: type backoff, track by_flow, count N, multiplier M`
+    /// (Suricata 7.0.?+): alert on the Nth match, then each time the match
+    /// count reaches N*M, N*M*M, ... (`seconds` is 0: no time window).
+    Backoff {
+        multiplier: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -90,7 +90,7 @@ fn et_open_and_suricata_rules_load() {
     files.extend(rule_files(&root.join("suricata")));
     let vars = Vars::default();
     let t = Instant::now();
-    let r = load_files(&files, &vars, &classes);
+    let r = load_files(&files, &vars, &classes).expect("rule files readable");
     let took = t.elapsed();
     let c = r.counts;
     let rate = r.parse_rate();
@@ -141,7 +141,7 @@ fn conformance_rules_load() {
     let mut seen = 0;
     for f in &files {
         // Each case is its own load: cases reuse sids.
-        let r = load_files(std::slice::from_ref(f), &vars, &classes);
+        let r = load_files(std::slice::from_ref(f), &vars, &classes).expect("readable");
         seen += r.counts.seen;
         for e in r
             .errors

@@ -17,13 +17,23 @@ pub(super) fn apply(b: &mut Builder<'_>, name: &str, v: Option<&str>) -> PResult
                 "transform '{name}' needs a sticky buffer before it"
             ))
         })?;
-        let insp = &mut b.sig.inspections[l];
-        if !insp.items.is_empty() {
-            return Err(Perr::invalid(format!(
-                "transform '{name}' must come right after its sticky buffer, before any match"
-            )));
+        if b.sig.inspections[l].items.is_empty() {
+            b.sig.inspections[l].transforms.push(t);
+        } else {
+            // A transform after matches (`http.uri; content:"a";
+            // from_base64; content:"b";`): the earlier matches stay on the
+            // buffer as it was, later ones see it transformed, so the rule
+            // continues in a new list of the same buffer.
+            let mut transforms = b.sig.inspections[l].transforms.clone();
+            transforms.push(t);
+            let buffer = b.sig.inspections[l].buffer;
+            b.sig.inspections.push(Inspection {
+                buffer,
+                transforms,
+                items: Vec::new(),
+            });
+            b.cur = Some(b.sig.inspections.len() - 1);
         }
-        insp.transforms.push(t);
         return Ok(true);
     }
     let c = match name {

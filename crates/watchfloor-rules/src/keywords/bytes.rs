@@ -62,16 +62,18 @@ impl Fmt {
                     "{kw}: 'string' cannot be combined with an endianness or dce"
                 )));
             }
-            if nbytes == 0 || nbytes > 32 {
+            // ET Open ships `byte_test:0,=,0,0,string,dec`, which Suricata
+            // loads; 0 reads no digits.
+            if nbytes > 32 {
                 return Err(Perr::invalid(format!(
                     "{kw}: string of {nbytes} bytes is not supported"
                 )));
             }
             return Ok(NumFormat::String(self.base.unwrap_or(10)));
         }
-        if nbytes == 0 || nbytes > 8 {
+        if nbytes > 8 {
             return Err(Perr::invalid(format!(
-                "{kw}: {nbytes} bytes is not supported for a binary number (1 to 8)"
+                "{kw}: {nbytes} bytes is not supported for a binary number (0 to 8)"
             )));
         }
         if self.dce {

@@ -291,6 +291,7 @@ pub(crate) fn parse_threshold(v: &str, detection_filter: bool) -> PResult<Thresh
         "threshold"
     };
     let (mut kind, mut track, mut count, mut seconds) = (None, None, None, None);
+    let mut multiplier = None;
     for o in parts(v) {
         let (k, a) = o
             .split_once(char::is_whitespace)
@@ -302,6 +303,7 @@ pub(crate) fn parse_threshold(v: &str, detection_filter: bool) -> PResult<Thresh
                     "limit" => ThresholdKind::Limit,
                     "threshold" => ThresholdKind::Threshold,
                     "both" => ThresholdKind::Both,
+                    "backoff" => ThresholdKind::Backoff { multiplier: 0 },
                     t => return Err(Perr::syntax(format!("unsupported {kw} type '{t}'"))),
                 })
             }
@@ -313,6 +315,7 @@ pub(crate) fn parse_threshold(v: &str, detection_filter: bool) -> PResult<Thresh
             }
             "count" => count = Some(num::<u32>(a, kw)?),
             "seconds" => seconds = Some(num::<u32>(a, kw)?),
+            "multiplier" if !detection_filter => multiplier = Some(num::<u32>(a, kw)?),
             _ => return Err(Perr::syntax(format!("invalid {kw} option '{o}'"))),
         }
     }
@@ -322,10 +325,34 @@ pub(crate) fn parse_threshold(v: &str, detection_filter: bool) -> PResult<Thresh
     } else {
         kind.ok_or_else(|| missing("type"))?
     };
+    let track = track.ok_or_else(|| missing("track"))?;
+    let count = count.ok_or_else(|| missing("count"))?;
+    if let ThresholdKind::Backoff { .. } = kind {
+        if seconds.is_some() {
+            return Err(Perr::syntax("threshold type backoff takes no 'seconds'"));
+        }
+        let m = multiplier.ok_or_else(|| missing("multiplier"))?;
+        if m < 2 || count == 0 {
+            return Err(Perr::invalid(
+                "threshold backoff needs count > 0 and multiplier > 1",
+            ));
+        }
+        return Ok(Threshold {
+            kind: ThresholdKind::Backoff { multiplier: m },
+            track,
+            count,
+            seconds: 0,
+        });
+    }
+    if multiplier.is_some() {
+        return Err(Perr::syntax(
+            "'multiplier' is only valid with threshold type backoff",
+        ));
+    }
     Ok(Threshold {
         kind,
-        track: track.ok_or_else(|| missing("track"))?,
-        count: count.ok_or_else(|| missing("count"))?,
+        track,
+        count,
         seconds: seconds.ok_or_else(|| missing("seconds"))?,
     })
 }
@@ -388,6 +415,18 @@ mod tests {
         let t = parse_threshold("track by_dst, count 5, seconds 60", true).unwrap();
         assert_eq!(t.kind, ThresholdKind::DetectionFilter);
         assert!(parse_threshold("type limit, track by_src, count 1", false).is_err());
+        let t =
+            parse_threshold("type backoff, track by_flow, count 1, multiplier 10", false).unwrap();
+        assert_eq!(
+            (t.kind, t.count, t.seconds),
+            (ThresholdKind::Backoff { multiplier: 10 }, 1, 0)
+        );
+        assert!(parse_threshold("type backoff, track by_flow, count 1", false).is_err());
+        assert!(parse_threshold(
+            "type limit, track by_src, count 1, seconds 1, multiplier 2",
+            false
+        )
+        .is_err());
         assert!(
             parse_threshold("type sometimes, track by_src, count 1, seconds 1", false).is_err()
         );

@@ -396,7 +396,15 @@ fn pcre(b: &mut Builder<'_>, v: &str) -> PResult<()> {
         (None, _) => b.cur_list(),
         (Some(fb), Some(c)) => {
             let cb = b.sig.inspections[c].buffer;
-            if cb != fb {
+            // Suricata inspects http.response_body through the file.data
+            // list, so `/Q` there names the same bytes.
+            let same = cb == fb
+                || matches!(
+                    (cb, fb),
+                    (Buffer::HttpResponseBody, Buffer::FileData)
+                        | (Buffer::FileData, Buffer::HttpResponseBody)
+                );
+            if !same {
                 return Err(Perr::invalid(format!(
                     "pcre buffer flag for '{}' conflicts with sticky buffer '{}'",
                     fb.name(),
