@@ -135,7 +135,7 @@ fn decode_rfc2045(input: &[u8], out: &mut Vec<u8>) -> bool {
 }
 
 fn decode_strict(input: &[u8], out: &mut Vec<u8>) -> bool {
-    if !input.len().is_multiple_of(4) {
+    if input.len() & 3 != 0 {
         return false;
     }
     out.reserve(input.len() / 4 * 3);

@@ -200,7 +200,7 @@ pub fn byte_jump(j: &ByteJump, buf: &[u8], cur: u32, vars: &[i64]) -> Option<u32
     let (v, consumed) = extract(buf, pos, nbytes, j.format)?;
     let mut v = apply_bitmask(v, j.bitmask);
     v = v.wrapping_mul(u64::from(j.multiplier.max(1)));
-    if j.align && !v.is_multiple_of(4) {
+    if j.align && v & 3 != 0 {
         v = v.wrapping_add(4 - v % 4);
     }
     v = v.wrapping_add(j.post_offset as i64 as u64);
@@ -234,7 +234,7 @@ pub fn byte_extract(e: &ByteExtract, buf: &[u8], cur: u32) -> Option<(u64, u32)>
     let mut v = apply_bitmask(v, e.bitmask);
     v = v.wrapping_mul(u64::from(e.multiplier.max(1)));
     let align = u64::from(e.align);
-    if align > 1 && !v.is_multiple_of(align) {
+    if align > 1 && v.checked_rem(align) != Some(0) {
         v = v.wrapping_add(align - v % align);
     }
     let new_cur = u32::try_from(pos + consumed).ok()?;

@@ -25,6 +25,10 @@ impl Rd<'_> {
             None => 0,
         }
     }
+    /// True with probability 1/n.
+    fn one_in(&mut self, n: u8) -> bool {
+        self.u8().checked_rem(n) == Some(0)
+    }
     fn i16(&mut self) -> i64 {
         i64::from(i16::from_le_bytes([self.u8(), self.u8()]))
     }
@@ -38,14 +42,14 @@ impl Rd<'_> {
         }
     }
     fn val(&mut self) -> Val {
-        if self.u8() % 5 == 0 {
+        if self.one_in(5) {
             Val::Var(self.u8() % 3)
         } else {
             Val::Lit(self.small())
         }
     }
     fn opt_val(&mut self) -> Option<Val> {
-        if self.u8() % 2 == 0 {
+        if self.one_in(2) {
             None
         } else {
             Some(self.val())
@@ -111,18 +115,18 @@ pub fn build(data: &[u8]) -> (Inspection, Vec<u8>) {
             0..=3 => {
                 let mut c = Content {
                     pattern: r.bytes(4),
-                    negated: r.u8() % 5 == 0,
-                    nocase: r.u8() % 3 == 0,
+                    negated: r.one_in(5),
+                    nocase: r.one_in(3),
                     offset: None,
                     depth: None,
                     distance: None,
                     within: None,
-                    startswith: r.u8() % 9 == 0,
-                    endswith: r.u8() % 9 == 0,
+                    startswith: r.one_in(9),
+                    endswith: r.one_in(9),
                     fast_pattern: FastPattern::default(),
                     rawbytes: false,
                 };
-                if r.u8() % 2 == 0 {
+                if r.one_in(2) {
                     c.distance = r.opt_val();
                     c.within = r.opt_val();
                 } else {
@@ -134,15 +138,15 @@ pub fn build(data: &[u8]) -> (Inspection, Vec<u8>) {
             4 => Item::Pcre(Box::new(Pcre {
                 pattern: ["a.", "(b+)", "^.", "\\d", "a$", "(?P<pkt_x>.)"][usize::from(r.u8() % 6)]
                     .into(),
-                negated: r.u8() % 4 == 0,
-                caseless: r.u8() % 2 == 0,
-                multiline: r.u8() % 2 == 0,
-                dotall: r.u8() % 2 == 0,
+                negated: r.one_in(4),
+                caseless: r.one_in(2),
+                multiline: r.one_in(2),
+                dotall: r.one_in(2),
                 extended: false,
-                anchored: r.u8() % 3 == 0,
-                dollar_endonly: r.u8() % 2 == 0,
-                ungreedy: r.u8() % 2 == 0,
-                relative: r.u8() % 2 == 0,
+                anchored: r.one_in(3),
+                dollar_endonly: r.one_in(2),
+                ungreedy: r.one_in(2),
+                relative: r.one_in(2),
                 no_limits: false,
                 captures: vec![],
             })),
@@ -157,29 +161,29 @@ pub fn build(data: &[u8]) -> (Inspection, Vec<u8>) {
                     ByteOp::And,
                     ByteOp::Xor,
                 ][usize::from(r.u8() % 7)],
-                negated: r.u8() % 2 == 0,
+                negated: r.one_in(2),
                 value: r.val(),
                 offset: r.val(),
-                relative: r.u8() % 2 == 0,
+                relative: r.one_in(2),
                 format: r.format(),
                 bitmask: r.bitmask(),
             }),
             6 => Item::ByteJump(ByteJump {
                 nbytes: r.nbytes(),
                 offset: r.val(),
-                relative: r.u8() % 2 == 0,
+                relative: r.one_in(2),
                 format: r.format(),
                 multiplier: u32::from(r.u8()),
-                align: r.u8() % 2 == 0,
-                from_beginning: r.u8() % 3 == 0,
-                from_end: r.u8() % 3 == 0,
+                align: r.one_in(2),
+                from_beginning: r.one_in(3),
+                from_end: r.one_in(3),
                 post_offset: r.small() as i32,
                 bitmask: r.bitmask(),
             }),
             7 => Item::ByteExtract(ByteExtract {
                 nbytes: r.nbytes(),
                 offset: r.small() as i32,
-                relative: r.u8() % 2 == 0,
+                relative: r.one_in(2),
                 format: r.format(),
                 multiplier: u32::from(r.u8()),
                 align: r.u8() % 5,
@@ -189,7 +193,7 @@ pub fn build(data: &[u8]) -> (Inspection, Vec<u8>) {
             8 => Item::ByteMath(ByteMath {
                 nbytes: r.nbytes(),
                 offset: r.small() as i32,
-                relative: r.u8() % 2 == 0,
+                relative: r.one_in(2),
                 format: r.format(),
                 op: [
                     MathOp::Add,
@@ -204,15 +208,15 @@ pub fn build(data: &[u8]) -> (Inspection, Vec<u8>) {
                 result: r.u8() % 4,
             }),
             9 => Item::IsDataAt(IsDataAt {
-                negated: r.u8() % 2 == 0,
+                negated: r.one_in(2),
                 offset: r.val(),
-                relative: r.u8() % 2 == 0,
+                relative: r.one_in(2),
                 rawbytes: false,
             }),
             10 => Item::Base64Decode(Base64Decode {
-                bytes: (r.u8() % 2 == 0).then(|| u32::from(r.u8())),
+                bytes: (r.one_in(2)).then(|| u32::from(r.u8())),
                 offset: u32::from(r.u8() % 8),
-                relative: r.u8() % 2 == 0,
+                relative: r.one_in(2),
             }),
             _ => match r.u8() % 3 {
                 0 => Item::Bsize(NumCmp::Lt(u64::from(r.u8()))),
