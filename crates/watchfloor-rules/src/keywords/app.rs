@@ -272,7 +272,11 @@ fn parse_date(s: &str) -> Option<u64> {
     let y: i64 = d.next()?.parse().ok()?;
     let mo: i64 = d.next().map(str::parse).transpose().ok()?.unwrap_or(1);
     let da: i64 = d.next().map(str::parse).transpose().ok()?.unwrap_or(1);
-    if d.next().is_some() || !(1..=12).contains(&mo) || !(1..=31).contains(&da) || y < 1970 {
+    if d.next().is_some()
+        || !(1..=12).contains(&mo)
+        || !(1..=31).contains(&da)
+        || !(1970..=9999).contains(&y)
+    {
         return None;
     }
     let mut t = time.split(':').filter(|x| !x.is_empty());

@@ -11,6 +11,8 @@ mod flow;
 mod meta;
 mod packet;
 mod payload;
+#[cfg(test)]
+mod tests;
 
 use crate::buffers::{self, BufKw};
 use crate::classification::Classifications;
