@@ -8,6 +8,7 @@ mod record;
 mod time;
 
 pub use record::{
-    AnomalyInfo, EtherInfo, EveRecord, EventBody, FlowInfo, Proto, StatsInfo, TcpInfo,
+    AnomalyInfo, EtherInfo, EveRecord, EventBody, FlowInfo, Proto, RawField, RawFields, StatsInfo,
+    TcpInfo,
 };
 pub use time::{format_timestamp, Timestamp};

@@ -159,6 +159,39 @@ pub enum EventBody {
         #[serde(flatten)]
         field: RawField,
     },
+    /// A record with several pre-rendered objects, in order: an `alert` with
+    /// the transaction's `http`/`dns`/`tls` object, `app_proto`, `flow`...
+    Multi {
+        #[serde(skip)]
+        event_type: &'static str,
+        #[serde(flatten)]
+        fields: RawFields,
+    },
+}
+
+/// Several `"key": <raw JSON>` entries, flattened into the record in order.
+#[derive(Debug, Clone, Default)]
+pub struct RawFields(pub Vec<RawField>);
+
+impl RawFields {
+    /// Adds `key: value`, rendering the value now. A value that cannot be
+    /// rendered is left out rather than written half.
+    pub fn push<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
+        if let Ok(value) = serde_json::value::to_raw_value(value) {
+            self.0.push(RawField { key, value });
+        }
+    }
+}
+
+impl Serialize for RawFields {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for f in &self.0 {
+            m.serialize_entry(f.key, &f.value)?;
+        }
+        m.end()
+    }
 }
 
 /// One `"key": <raw JSON>` entry, flattened into the record.
@@ -201,6 +234,7 @@ impl EventBody {
             EventBody::Anomaly { .. } => "anomaly",
             EventBody::Stats { .. } => "stats",
             EventBody::AppRaw { event_type, .. } => event_type,
+            EventBody::Multi { event_type, .. } => event_type,
         }
     }
 }

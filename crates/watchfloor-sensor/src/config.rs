@@ -41,10 +41,30 @@ pub struct SensorConfig {
     pub defrag: DefragSection,
     pub app_layer: AppLayerSection,
     pub outputs: OutputsSection,
+    /// Directory relative rule files are read from (`default-rule-path`).
+    pub default_rule_path: Option<std::path::PathBuf>,
+    /// Rule files to load (`rule-files`); `-S`/`-s` on the command line add to them.
+    pub rule_files: Vec<std::path::PathBuf>,
+    /// `classification-file`; the built-in table when unset.
+    pub classification_file: Option<std::path::PathBuf>,
+    /// `reference-config-file` (read for validation).
+    pub reference_config_file: Option<std::path::PathBuf>,
+    /// `threshold-file`: suppress and threshold lines.
+    pub threshold_file: Option<std::path::PathBuf>,
+    /// `vars.address-groups` / `vars.port-groups` (HOME_NET and friends).
+    pub vars: VarsSection,
     /// Environment values the run sees instead of the process's own (the
     /// conformance runner passes a case's `env` here). Not part of the file.
     #[serde(skip)]
     pub env: std::collections::BTreeMap<String, String>,
+}
+
+/// `vars:` of suricata.yaml: values override Suricata's defaults.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VarsSection {
+    pub address_groups: std::collections::BTreeMap<String, String>,
+    pub port_groups: std::collections::BTreeMap<String, toml::Value>,
 }
 
 /// Suricata's `-k`: validate checksums (`all`) or not (`none`).
@@ -424,6 +444,33 @@ impl SensorConfig {
             &["outputs", "eve-log", "community-id-seed"],
             (e.community_id_seed as i64).into(),
         );
+        let path = |p: &std::path::Path| toml::Value::String(p.to_string_lossy().into_owned());
+        if let Some(p) = &self.default_rule_path {
+            ins(&["default-rule-path"], path(p));
+        }
+        ins(
+            &["rule-files"],
+            toml::Value::Array(self.rule_files.iter().map(|p| path(p)).collect()),
+        );
+        for (k, v) in [
+            ("classification-file", &self.classification_file),
+            ("reference-config-file", &self.reference_config_file),
+            ("threshold-file", &self.threshold_file),
+        ] {
+            if let Some(p) = v {
+                ins(&[k], path(p));
+            }
+        }
+        let mut addr = toml::Table::new();
+        for (k, v) in &self.vars.address_groups {
+            addr.insert(k.clone(), v.clone().into());
+        }
+        ins(&["vars", "address-groups"], addr.into());
+        let mut ports = toml::Table::new();
+        for (k, v) in &self.vars.port_groups {
+            ports.insert(k.clone(), v.clone());
+        }
+        ins(&["vars", "port-groups"], ports.into());
         t
     }
 }

@@ -7,7 +7,9 @@
 
 mod applayer;
 pub mod config;
+pub mod detect;
 pub mod output;
+pub mod rules;
 mod runtime;
 mod stats;
 mod worker;
@@ -40,6 +42,8 @@ pub struct RunOptions {
     pub input: PathBuf,
     pub log_dir: PathBuf,
     pub config: SensorConfig,
+    /// The rules to run (see [`rules::load`]); none: no detection.
+    pub detect: Option<detect::DetectSettings>,
 }
 
 /// Runs the sensor over a capture. `progress(bytes_read, total)` is called now
@@ -53,7 +57,13 @@ pub fn run(
     progress: &(dyn Fn(u64, Option<u64>) + Sync),
 ) -> Result<RunSummary, SensorError> {
     let started = Instant::now();
-    let settings = Arc::new(worker::WorkerSettings::from_config(&opts.config)?);
+    let mut settings = worker::WorkerSettings::from_config(&opts.config)?;
+    if let Some(d) = &opts.detect {
+        let mut d = d.clone();
+        d.alert = detect::alert::AlertOptions::from_config(&opts.config);
+        settings.detect = Some(d);
+    }
+    let settings = Arc::new(settings);
     let eve = if opts.config.outputs.eve_log.enabled {
         Some(Arc::new(output::EveFile::create(
             &opts.log_dir,

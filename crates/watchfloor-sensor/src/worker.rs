@@ -5,6 +5,7 @@ use crate::applayer::{
     dns_eve_options, http_settings, tls_settings, AppSettings, AppState, Envelope,
 };
 use crate::config::{ChecksumMode, SensorConfig, Timeouts as CfgTimeouts};
+use crate::detect::{self, DetectSettings, DetectWorker, Emit};
 use crate::output::{EveBuffer, EveFile};
 use crate::stats::{AppStats, RunStats};
 use crate::SensorError;
@@ -29,6 +30,8 @@ pub struct WorkerSettings {
     pub anomaly_decode: bool,
     pub anomaly_stream: bool,
     pub app: AppSettings,
+    /// The rules, when the sensor runs any.
+    pub detect: Option<DetectSettings>,
 }
 
 fn timeouts(t: &CfgTimeouts, base: Timeouts) -> Timeouts {
@@ -122,6 +125,7 @@ impl WorkerSettings {
                 http: http_settings(c, protocol_enabled(c, "http", "tcp")),
                 anomaly_applayer: eve.anomaly_enabled("applayer"),
             },
+            detect: None,
         })
     }
 }
@@ -132,6 +136,7 @@ impl WorkerSettings {
 pub struct FlowUser {
     pub stream_bytes: [u64; 2],
     pub app: AppState,
+    pub detect: watchfloor_detect::FlowDetect,
 }
 
 /// The flow table's callbacks: where records are rendered.
@@ -143,9 +148,24 @@ struct Sink<'a> {
     /// (source, destination) MACs of the packet being handled, when logged.
     macs: Option<([u8; 6], [u8; 6])>,
     app_stats: &'a mut AppStats,
+    det: Option<&'a mut DetectWorker>,
 }
 
-impl Sink<'_> {
+impl<'a> Sink<'a> {
+    /// The output for app-layer code, with detection when rules run.
+    fn emit<'b>(&'b mut self, fd: &'b mut watchfloor_detect::FlowDetect, sb: [u64; 2]) -> Emit<'b> {
+        Emit {
+            eve: self.out,
+            detect: match (&self.settings.detect, self.det.as_deref_mut()) {
+                (Some(s), Some(w)) => Some((s, w)),
+                _ => None,
+            },
+            flow_detect: Some(fd),
+            stream_bytes: sb,
+            alerted: false,
+        }
+    }
+
     fn envelope(&self, pkt_dir: Direction) -> Envelope {
         Envelope {
             ts_ns: self.now_ns,
@@ -162,22 +182,87 @@ impl FlowSink<FlowUser> for Sink<'_> {
     fn on_packet(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, pkt: &Packet<'_>) {
         if let L4::Udp(_) = pkt.l4 {
             let mut app = std::mem::take(&mut flow.user.app);
+            let mut fd = std::mem::take(&mut flow.user.detect);
             let env = self.envelope(dir);
-            self.settings
+            let sb = flow.user.stream_bytes;
+            let settings = self.settings;
+            let mut out = self.emit(&mut fd, sb);
+            settings
                 .app
-                .on_udp(flow, &mut app, dir, pkt.payload, &env, self.out);
+                .on_udp(flow, &mut app, dir, pkt.payload, &env, &mut out);
+            if out.alerted {
+                flow.alerted = true;
+            }
             flow.user.app = app;
+            flow.user.detect = fd;
+        }
+        let env = self.envelope(dir);
+        if let (Some(s), Some(w)) = (&self.settings.detect, self.det.as_deref_mut()) {
+            let sb = flow.user.stream_bytes;
+            let events = std::mem::take(&mut w.stream_events);
+            let ctx = detect::ctx_for(flow, dir, pkt.ts_ns, Some(pkt), sb, &events);
+            let mut alerts = std::mem::take(&mut w.alerts);
+            s.engine.inspect_packet(
+                &ctx,
+                Some(&mut flow.user.detect),
+                &mut w.scratch,
+                &mut alerts,
+            );
+            w.alerts = alerts;
+            detect::write_alerts(s, w, Some(flow), dir, &env, self.out, &|| {
+                EveRecord::new(
+                    Timestamp(0),
+                    EventBody::Multi {
+                        event_type: "alert",
+                        fields: Default::default(),
+                    },
+                )
+            });
+            let mut events = events;
+            events.clear();
+            w.stream_events = events;
         }
     }
 
     fn on_stream_data(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, data: &[u8]) {
         flow.user.stream_bytes[dir.index()] += data.len() as u64;
-        let mut app = std::mem::take(&mut flow.user.app);
         let env = self.envelope(dir);
-        self.settings
+        // The app layer first, so alerts know the protocol the data started.
+        let mut app = std::mem::take(&mut flow.user.app);
+        let mut fd = std::mem::take(&mut flow.user.detect);
+        let sb = flow.user.stream_bytes;
+        let settings = self.settings;
+        let mut out = self.emit(&mut fd, sb);
+        settings
             .app
-            .on_tcp(flow, &mut app, dir, data, &env, self.out);
+            .on_tcp(flow, &mut app, dir, data, &env, &mut out);
+        if out.alerted {
+            flow.alerted = true;
+        }
         flow.user.app = app;
+        flow.user.detect = fd;
+        if let (Some(s), Some(w)) = (&self.settings.detect, self.det.as_deref_mut()) {
+            let sb = flow.user.stream_bytes;
+            let ctx = detect::ctx_for(flow, dir, self.now_ns, None, sb, &[]);
+            let mut alerts = std::mem::take(&mut w.alerts);
+            s.engine.inspect_stream(
+                &ctx,
+                data,
+                Some(&mut flow.user.detect),
+                &mut w.scratch,
+                &mut alerts,
+            );
+            w.alerts = alerts;
+            detect::write_alerts(s, w, Some(flow), dir, &env, self.out, &|| {
+                EveRecord::new(
+                    Timestamp(0),
+                    EventBody::Multi {
+                        event_type: "alert",
+                        fields: Default::default(),
+                    },
+                )
+            });
+        }
     }
 
     fn on_stream_gap(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, len: u64) {
@@ -185,6 +270,9 @@ impl FlowSink<FlowUser> for Sink<'_> {
     }
 
     fn on_stream_event(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, ev: StreamEvent) {
+        if let Some(w) = self.det.as_deref_mut() {
+            w.stream_events.push(ev.name());
+        }
         if !self.settings.anomaly_stream {
             return;
         }
@@ -227,10 +315,15 @@ impl FlowSink<FlowUser> for Sink<'_> {
 
     fn on_flow_end(&mut self, flow: &mut Flow<FlowUser>, reason: EndReason) {
         let mut app = std::mem::take(&mut flow.user.app);
+        let mut fd = std::mem::take(&mut flow.user.detect);
         let env = self.envelope(Direction::ToServer);
-        self.settings
-            .app
-            .on_flow_end(flow, &mut app, &env, self.out);
+        let sb = flow.user.stream_bytes;
+        let settings = self.settings;
+        let mut out = self.emit(&mut fd, sb);
+        settings.app.on_flow_end(flow, &mut app, &env, &mut out);
+        if out.alerted {
+            flow.alerted = true;
+        }
         self.app_stats
             .count_flow(flow.proto(), flow.app_proto, &app);
         if self.settings.eve_flow {
@@ -252,6 +345,7 @@ pub struct Worker {
     /// packets included), so that every worker times flows out when a
     /// single worker would.
     clock: Option<i64>,
+    det: Option<DetectWorker>,
 }
 
 /// Packet-time interval between defragmentation timeout sweeps.
@@ -265,6 +359,7 @@ impl Worker {
         let table = FlowTable::new(settings.flow.clone(), settings.stream)
             .map_err(|e| SensorError::Config(e.to_string()))?;
         Ok(Worker {
+            det: settings.detect.as_ref().map(DetectWorker::new),
             decoder: Decoder::new(settings.decode.clone()),
             table,
             settings,
@@ -284,6 +379,7 @@ impl Worker {
             settings: &self.settings,
             out: &mut self.out,
             app_stats: &mut self.stats.app,
+            det: self.det.as_mut(),
             pcap_cnt: 0,
             now_ns: ts_ns,
             macs: None,
@@ -319,11 +415,17 @@ impl Worker {
             settings: &self.settings,
             out: &mut self.out,
             app_stats: &mut self.stats.app,
+            det: self.det.as_mut(),
             pcap_cnt,
             now_ns: raw.ts_ns,
             macs,
         };
-        self.table.process(&pkt, &mut sink);
+        let in_flow = self.table.process(&pkt, &mut sink).is_some();
+        if !in_flow {
+            if let (Some(s), Some(w)) = (&self.settings.detect, self.det.as_mut()) {
+                detect_flowless(s, w, &mut self.out, &pkt, pcap_cnt);
+            }
+        }
         self.out.drain_to(self.eve.as_deref(), false)?;
         Ok(())
     }
@@ -335,6 +437,7 @@ impl Worker {
             settings: &self.settings,
             out: &mut self.out,
             app_stats: &mut self.stats.app,
+            det: self.det.as_mut(),
             pcap_cnt: 0,
             now_ns: now,
             macs: None,
@@ -346,6 +449,78 @@ impl Worker {
         self.stats.record_counts = std::mem::take(&mut self.out.counts);
         Ok(self.stats)
     }
+}
+
+/// Rules on a packet that belongs to no flow (not IP, or undecodable
+/// past layer 3): decoder-event and header rules.
+fn detect_flowless(
+    s: &DetectSettings,
+    w: &mut DetectWorker,
+    out: &mut EveBuffer,
+    pkt: &Packet<'_>,
+    pcap_cnt: u64,
+) {
+    let unspecified = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+    let (sp, dp) = pkt.l4.ports();
+    let ctx = watchfloor_detect::Ctx {
+        ts_ns: pkt.ts_ns,
+        src: pkt.ip.map_or(unspecified, |i| i.src),
+        dst: pkt.ip.map_or(unspecified, |i| i.dst),
+        sp,
+        dp,
+        proto: pkt.ip.map_or(0, |i| i.proto),
+        ip_version: pkt.ip.map_or(0, |i| i.version),
+        pkt: Some(pkt),
+        flow: None,
+        stream_events: &[],
+    };
+    let mut alerts = std::mem::take(&mut w.alerts);
+    s.engine
+        .inspect_packet(&ctx, None, &mut w.scratch, &mut alerts);
+    w.alerts = alerts;
+    let env = crate::applayer::Envelope {
+        ts_ns: pkt.ts_ns,
+        pcap_cnt,
+        pkt_dir: Direction::ToServer,
+        macs: None,
+        community_seed: None,
+        ethernet: false,
+    };
+    detect::write_alerts::<FlowUser>(s, w, None, Direction::ToServer, &env, out, &|| {
+        packet_record(pkt, pcap_cnt)
+    });
+}
+
+/// The envelope of a record about a packet alone (no flow).
+fn packet_record(pkt: &Packet<'_>, pcap_cnt: u64) -> EveRecord {
+    let mut rec = EveRecord::new(
+        Timestamp(pkt.ts_ns),
+        EventBody::Multi {
+            event_type: "alert",
+            fields: Default::default(),
+        },
+    );
+    rec.pcap_cnt = Some(pcap_cnt);
+    rec.vlan = pkt.vlans().to_vec();
+    if let Some(ip) = &pkt.ip {
+        rec.src_ip = Some(ip.src);
+        rec.dest_ip = Some(ip.dst);
+        rec.proto = Some(Proto(ip.proto));
+        match &pkt.l4 {
+            L4::Tcp(_) | L4::Udp(_) => {
+                let (sp, dp) = pkt.l4.ports();
+                rec.src_port = Some(sp);
+                rec.dest_port = Some(dp);
+            }
+            L4::Icmpv4(i) | L4::Icmpv6(i) => {
+                rec.icmp_type = Some(i.icmp_type);
+                rec.icmp_code = Some(i.code);
+            }
+            L4::None | L4::Other => {}
+        }
+    }
+    rec.pkt_src = Some("wire/pcap");
+    rec
 }
 
 /// One `anomaly` record per decoder event, as Suricata's anomaly logger writes

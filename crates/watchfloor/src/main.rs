@@ -15,6 +15,8 @@ Examples:
   watchfloor demo                                  see everything working on this machine
   watchfloor synth -o office.pcap --size 64M       make a realistic election-office capture
   watchfloor sensor -r office.pcap -l out/         write out/eve.json (Suricata's EVE format)
+  watchfloor sensor -r office.pcap -l out/ -S emerging-all.rules    ... with alerts from these rules
+  watchfloor rules check local.rules               what loads, what does not and why
   watchfloor verify ../shared/conformance/cases -l verify-out --check
 
 Run `watchfloor help <command>` for a command's own examples.";
@@ -35,6 +37,8 @@ enum Command {
     Synth(cmd::synth::Args),
     Verify(cmd::verify::Args),
     Demo(cmd::demo::Args),
+    /// Check Suricata rule files: what loads, what does not and why.
+    Rules(cmd::rules::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
         Command::Synth(a) => cmd::synth::run(a),
         Command::Verify(a) => cmd::verify::run(a),
         Command::Demo(a) => cmd::demo::run(a),
+        Command::Rules(a) => cmd::rules::run(a),
     };
     match result {
         Ok(code) => code,

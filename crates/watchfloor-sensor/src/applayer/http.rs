@@ -2,7 +2,7 @@
 //! both sides of it are complete (or the flow ends), as Suricata does.
 
 use super::{anomaly, app_dir, envelope, Envelope};
-use crate::output::EveBuffer;
+use crate::detect::Emit;
 use watchfloor_applayer::http::{self, HttpConfig, HttpEveOptions, HttpState, HttpTx};
 use watchfloor_applayer::Direction as AppDir;
 use watchfloor_eve::EventBody;
@@ -46,7 +46,7 @@ impl HttpSettings {
         dir: Direction,
         data: &[u8],
         env: &Envelope,
-        out: &mut EveBuffer,
+        out: &mut Emit<'_>,
         anomalies: bool,
     ) {
         // After CONNECT or an upgrade the bytes are another protocol's.
@@ -72,7 +72,7 @@ impl HttpSettings {
         flow: &Flow<U>,
         h: &mut HttpFlow,
         env: &Envelope,
-        out: &mut EveBuffer,
+        out: &mut Emit<'_>,
         anomalies: bool,
     ) {
         h.state.close(AppDir::ToServer);
@@ -89,10 +89,29 @@ impl HttpSettings {
         flow: &Flow<U>,
         txs: &[HttpTx],
         env: &Envelope,
-        out: &mut EveBuffer,
+        out: &mut Emit<'_>,
         anomalies: bool,
     ) {
         for tx in txs {
+            if out.detect.is_some() {
+                let obj = || {
+                    let dflt;
+                    let opts = match &self.eve {
+                        Some(o) => o,
+                        None => {
+                            dflt = http::HttpEveOptions::default();
+                            &dflt
+                        }
+                    };
+                    serde_json::value::to_raw_value(&http::HttpEveRecord { tx, opts })
+                        .ok()
+                        .map(|v| ("http", v))
+                };
+                let src = crate::detect::tx::HttpSrc(tx);
+                for dir in [Direction::ToServer, Direction::ToClient] {
+                    out.tx(flow, "http", dir, tx.tx_id, &src, env, &obj);
+                }
+            }
             if let Some(opts) = &self.eve {
                 // An HTTP record describes the exchange: addresses in flow direction.
                 let mut rec = envelope(
@@ -120,7 +139,7 @@ impl HttpSettings {
         flow: &Flow<U>,
         h: &mut HttpFlow,
         env: &Envelope,
-        out: &mut EveBuffer,
+        out: &mut Emit<'_>,
     ) {
         for ev in h.state.take_orphan_events() {
             out.push(&anomaly(flow, Direction::ToServer, env, ev.into()));

@@ -6,7 +6,7 @@
 mod http;
 mod tls;
 
-use crate::output::EveBuffer;
+use crate::detect::Emit;
 use std::net::IpAddr;
 use watchfloor_applayer::dns::{self, DnsConfig, DnsEveOptions, DnsEveVersion, DnsState};
 use watchfloor_applayer::{AppEvent, Direction as AppDir};
@@ -164,7 +164,7 @@ impl AppSettings {
         dir: Direction,
         payload: &[u8],
         env: &Envelope,
-        out: &mut EveBuffer,
+        out: &mut Emit<'_>,
     ) {
         if payload.is_empty() || !self.dns_udp {
             return;
@@ -207,7 +207,7 @@ impl AppSettings {
         dir: Direction,
         data: &[u8],
         env: &Envelope,
-        out: &mut EveBuffer,
+        out: &mut Emit<'_>,
     ) {
         if data.is_empty() {
             return;
@@ -298,7 +298,7 @@ impl AppSettings {
         found: Found,
         mut held: [Vec<u8>; 2],
         env: &Envelope,
-        out: &mut EveBuffer,
+        out: &mut Emit<'_>,
     ) {
         let msg_dir = match found {
             Found::Dns(d) | Found::Tls(d) | Found::Http(d) => d,
@@ -368,7 +368,7 @@ impl AppSettings {
         flow: &mut Flow<U>,
         state: &mut AppState,
         env: &Envelope,
-        out: &mut EveBuffer,
+        out: &mut Emit<'_>,
     ) {
         match state {
             AppState::Probing(p) => {
@@ -387,9 +387,22 @@ impl AppSettings {
         }
     }
 
-    fn emit_dns<U>(&self, flow: &Flow<U>, s: &mut DnsState, env: &Envelope, out: &mut EveBuffer) {
+    fn emit_dns<U>(&self, flow: &Flow<U>, s: &mut DnsState, env: &Envelope, out: &mut Emit<'_>) {
         let txs: Vec<_> = s.drain().collect();
         for tx in &txs {
+            if out.detect.is_some() {
+                let dir = tx_dir(tx.direction);
+                let obj = || None;
+                out.tx(
+                    flow,
+                    "dns",
+                    dir,
+                    tx.tx_id,
+                    &crate::detect::tx::DnsSrc(tx),
+                    env,
+                    &obj,
+                );
+            }
             if let Some(opts) = &self.dns_eve {
                 let packet_dir = match tx.direction {
                     AppDir::ToServer => Direction::ToServer,

@@ -2,7 +2,7 @@
 //! when the handshake is done (or the flow ends first), as Suricata does.
 
 use super::{anomaly, app_dir, envelope, Envelope};
-use crate::output::EveBuffer;
+use crate::detect::Emit;
 use watchfloor_applayer::tls::{self, EncryptionHandling, TlsConfig, TlsEveOptions, TlsState};
 use watchfloor_eve::EventBody;
 use watchfloor_flow::{Direction, Flow};
@@ -90,7 +90,7 @@ impl TlsSettings {
         dir: Direction,
         data: &[u8],
         env: &Envelope,
-        out: &mut EveBuffer,
+        out: &mut Emit<'_>,
         anomalies: bool,
     ) {
         // A parse error is also recorded as an event on the state.
@@ -103,15 +103,35 @@ impl TlsSettings {
         }
     }
 
-    pub fn on_end<U>(&self, flow: &Flow<U>, t: &mut TlsFlow, env: &Envelope, out: &mut EveBuffer) {
+    pub fn on_end<U>(&self, flow: &Flow<U>, t: &mut TlsFlow, env: &Envelope, out: &mut Emit<'_>) {
         t.state.eof();
         if !t.logged {
             self.log(flow, t, env, out);
         }
     }
 
-    fn log<U>(&self, flow: &Flow<U>, t: &mut TlsFlow, env: &Envelope, out: &mut EveBuffer) {
+    fn log<U>(&self, flow: &Flow<U>, t: &mut TlsFlow, env: &Envelope, out: &mut Emit<'_>) {
         t.logged = true;
+        if out.detect.is_some() {
+            let state = &t.state;
+            let obj = || {
+                let dflt;
+                let opts = match &self.eve {
+                    Some(o) => o,
+                    None => {
+                        dflt = tls::TlsEveOptions::default();
+                        &dflt
+                    }
+                };
+                serde_json::value::to_raw_value(&tls::TlsEveRecord { state, opts })
+                    .ok()
+                    .map(|v| ("tls", v))
+            };
+            let src = crate::detect::tx::TlsSrc(state);
+            for dir in [Direction::ToServer, Direction::ToClient] {
+                out.tx(flow, "tls", dir, 0, &src, env, &obj);
+            }
+        }
         let Some(opts) = &self.eve else { return };
         if !tls::eve::should_log(&t.state, opts) {
             return;
@@ -139,7 +159,7 @@ impl TlsSettings {
         t: &mut TlsFlow,
         dir: Direction,
         env: &Envelope,
-        out: &mut EveBuffer,
+        out: &mut Emit<'_>,
     ) {
         let events: Vec<_> = t.state.app_events().skip(t.events_logged).collect();
         t.events_logged += events.len();

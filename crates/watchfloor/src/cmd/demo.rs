@@ -76,6 +76,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         input: pcap.clone(),
         log_dir: out.clone(),
         config,
+        detect: None,
     };
     let bar = Bar::for_bytes(true);
     let summary = watchfloor_sensor::run(&opts, &|p, t| bar.update(p, t))?;

@@ -1,5 +1,6 @@
 pub mod demo;
 pub mod progress;
+pub mod rules;
 pub mod sensor;
 pub mod synth;
 pub mod verify;

@@ -11,6 +11,8 @@ Flags follow Suricata's, so habits carry over:
   cat capture.pcap | watchfloor sensor -r - -l out/    read standard input
   watchfloor sensor -r big.pcap -l out/ --threads 2 --set stream.reassembly.depth=64kb
   watchfloor sensor -r capture.pcap -l out/ -c sensor.toml
+  watchfloor sensor -r capture.pcap -l out/ -S local.rules          alerts from these rules only
+  watchfloor sensor -r capture.pcap -l out/ -s extra.rules          ... in addition to rule-files
 
 sensor.toml uses suricata.yaml's names, e.g.:
   checksum-checks = \"none\"
@@ -21,6 +23,9 @@ sensor.toml uses suricata.yaml's names, e.g.:
   [outputs.eve-log.types]
   flow = {}
   anomaly = { types = { decode = true, stream = true, applayer = true } }
+
+Rules use Suricata's language; HOME_NET and the other vars come from [vars.address-groups]
+and [vars.port-groups] in sensor.toml, or Suricata's defaults.
 
 Exit status: 0 when the whole capture was read; 1 when the capture is damaged (everything
 before the damage is still processed and written, and the error names the byte offset).";
@@ -44,6 +49,12 @@ pub struct Args {
     /// Override a setting, Suricata style: --set stream.midstream=true (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    /// Load only this rule file (repeatable); the config's rule-files are ignored.
+    #[arg(short = 'S', value_name = "FILE")]
+    rules_exclusive: Vec<PathBuf>,
+    /// Load this rule file in addition to the config's rule-files (repeatable).
+    #[arg(short = 's', value_name = "FILE")]
+    rules_extra: Vec<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -72,10 +83,43 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if let Some(t) = a.threads {
         config.threads = t;
     }
+    let sel = watchfloor_sensor::rules::RuleSelection {
+        exclusive: a.rules_exclusive.clone(),
+        extra: a.rules_extra.clone(),
+    };
+    let loaded = watchfloor_sensor::rules::load(&config, &sel)
+        .map_err(anyhow::Error::msg)
+        .context("loading rules")?;
+    let detect = match loaded {
+        Some(l) => {
+            let failed = l.failed();
+            for line in l.failure_lines().iter().take(20) {
+                eprintln!("warning: rule not loaded: {line}");
+            }
+            if failed > 20 {
+                eprintln!(
+                    "warning: ... and {} more rules not loaded (see `watchfloor rules check`)",
+                    failed - 20
+                );
+            }
+            if !a.quiet {
+                eprintln!(
+                    "rules: {} loaded, {} failed, from {} file(s) in {:.0} ms",
+                    l.loaded(),
+                    failed,
+                    l.files.len(),
+                    l.elapsed.as_secs_f64() * 1000.0
+                );
+            }
+            l.settings
+        }
+        None => None,
+    };
     let opts = RunOptions {
         input: a.input.clone(),
         log_dir: a.log_dir.clone(),
         config,
+        detect,
     };
     let bar = Bar::for_bytes(!a.quiet);
     let summary = watchfloor_sensor::run(&opts, &|pos, total| bar.update(pos, total))

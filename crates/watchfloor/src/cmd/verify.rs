@@ -113,12 +113,36 @@ impl CaseRunner for SensorRunner {
                 messages: vec!["case names no capture".into()],
             });
         };
+        let mut exit_status = 0;
+        let mut detect = None;
+        if let Some(rules) = &case.rules {
+            let sel = watchfloor_sensor::rules::RuleSelection {
+                exclusive: vec![case_dir.join(rules)],
+                extra: Vec::new(),
+            };
+            match watchfloor_sensor::rules::load(&config, &sel) {
+                Ok(Some(l)) => {
+                    // Suricata's harness counts a rule that fails to load as
+                    // a failed run.
+                    for line in l.failure_lines() {
+                        messages.push(format!("rule not loaded: {line}"));
+                        exit_status = 1;
+                    }
+                    detect = l.settings;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    messages.push(format!("{rules}: {e}"));
+                    exit_status = 1;
+                }
+            }
+        }
         let opts = RunOptions {
             input: case_dir.join(pcap),
             log_dir: out_dir.to_path_buf(),
             config,
+            detect,
         };
-        let mut exit_status = 0;
         match watchfloor_sensor::run(&opts, &|_, _| {}) {
             Ok(summary) => {
                 if let Some(e) = summary.capture_error {
@@ -130,14 +154,6 @@ impl CaseRunner for SensorRunner {
                 messages.push(format!("sensor: {e}"));
                 exit_status = 1;
             }
-        }
-        if let Some(rules) = &case.rules {
-            // Until the detection engine lands no rule can load, and a run whose
-            // rules did not load is not clean (as in Suricata's harness).
-            messages.push(format!(
-                "{rules}: rules not loaded: the detection engine is not built yet"
-            ));
-            exit_status = 1;
         }
         Ok(RunOutcome {
             exit_status,

@@ -1,0 +1,221 @@
+//! EVE `alert` records as Suricata writes them: the envelope of the packet
+//! or transaction, the `alert` object, the transaction's app-layer object,
+//! `app_proto`, `direction` and the flow's counters so far.
+
+use super::DetectSettings;
+use crate::applayer::{envelope, Envelope};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use watchfloor_detect::Alert;
+use watchfloor_eve::{EveRecord, EventBody, RawFields, Timestamp};
+use watchfloor_flow::{Direction, Flow};
+use watchfloor_rules::{Action, Sig, Target};
+
+/// The eve `alert` type's options (suricata.yaml names).
+#[derive(Debug, Clone)]
+pub struct AlertOptions {
+    /// `metadata: yes` (default): the rule's metadata as `alert.metadata`.
+    pub metadata: bool,
+    /// Whether alert records are written at all (the `alert` eve type).
+    pub enabled: bool,
+}
+
+impl Default for AlertOptions {
+    fn default() -> Self {
+        AlertOptions {
+            metadata: true,
+            enabled: true,
+        }
+    }
+}
+
+impl AlertOptions {
+    /// From the eve `alert` type: written only when listed; `metadata`
+    /// defaults to yes as in Suricata's stock configuration.
+    pub fn from_config(c: &crate::SensorConfig) -> AlertOptions {
+        let eve = &c.outputs.eve_log;
+        let opts = eve.types.get("alert");
+        let metadata = match opts.and_then(|t| t.get("metadata")) {
+            Some(toml::Value::Boolean(b)) => *b,
+            Some(toml::Value::String(s)) => !matches!(s.as_str(), "no" | "false" | "off"),
+            // `metadata: { app-layer: ..., flow: ... }` style blocks: on.
+            _ => true,
+        };
+        AlertOptions {
+            metadata,
+            enabled: eve.enabled && eve.enabled("alert"),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Endpoint {
+    ip: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+}
+
+#[derive(Serialize)]
+struct AlertObj<'a> {
+    action: &'static str,
+    gid: u32,
+    signature_id: u32,
+    rev: u32,
+    signature: &'a str,
+    category: &'a str,
+    severity: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// `metadata: key value, key value` as Suricata logs it: each key with the
+/// list of its values, in order.
+fn metadata(sig: &Sig) -> Option<serde_json::Map<String, serde_json::Value>> {
+    if sig.metadata.is_empty() {
+        return None;
+    }
+    let mut m = serde_json::Map::new();
+    for (k, v) in &sig.metadata {
+        let e = m
+            .entry(k.clone())
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if let serde_json::Value::Array(a) = e {
+            a.push(serde_json::Value::String(v.clone()));
+        }
+    }
+    Some(m)
+}
+
+fn alert_obj<'a>(s: &'a DetectSettings, sig: &'a Sig, rec: &EveRecord) -> AlertObj<'a> {
+    let category = sig
+        .classtype
+        .as_deref()
+        .and_then(|c| s.categories.get(c))
+        .map(String::as_str)
+        .unwrap_or("");
+    let ep = |ip: Option<std::net::IpAddr>, port: Option<u16>| {
+        ip.map(|ip| Endpoint {
+            ip: ip.to_string(),
+            port,
+        })
+    };
+    let (source, target) = match sig.target {
+        Some(Target::Dst) => (ep(rec.src_ip, rec.src_port), ep(rec.dest_ip, rec.dest_port)),
+        Some(Target::Src) => (ep(rec.dest_ip, rec.dest_port), ep(rec.src_ip, rec.src_port)),
+        None => (None, None),
+    };
+    AlertObj {
+        // An IDS lets everything through; only an inline sensor blocks.
+        action: match sig.header.action {
+            Action::Pass => "pass",
+            _ => "allowed",
+        },
+        gid: sig.gid,
+        signature_id: sig.sid,
+        rev: sig.rev,
+        signature: &sig.msg,
+        category,
+        severity: sig.priority,
+        source,
+        target,
+        metadata: if s.alert.metadata {
+            metadata(sig)
+        } else {
+            None
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct FlowObj {
+    pkts_toserver: u64,
+    pkts_toclient: u64,
+    bytes_toserver: u64,
+    bytes_toclient: u64,
+    start: Timestamp,
+    src_ip: String,
+    dest_ip: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    src_port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dest_port: Option<u16>,
+}
+
+/// An alert on a flow: the record faces the way the matching data travelled.
+pub fn render<U>(
+    s: &DetectSettings,
+    a: &Alert,
+    flow: &Flow<U>,
+    dir: Direction,
+    env: &Envelope,
+    app_obj: Option<&(&'static str, Box<RawValue>)>,
+) -> EveRecord {
+    let sig = s.engine.sig(a.rule);
+    let mut rec = envelope(
+        flow,
+        dir,
+        env,
+        EventBody::Multi {
+            event_type: "alert",
+            fields: RawFields::default(),
+        },
+    );
+    rec.pkt_src = Some("wire/pcap");
+    rec.tx_id = a.tx_id;
+    let mut fields = RawFields::default();
+    fields.push("alert", &alert_obj(s, sig, &rec));
+    if let Some((k, v)) = app_obj {
+        fields.push(k, v);
+    }
+    if let Some(p) = flow.app_proto {
+        fields.push("app_proto", p);
+    }
+    let packet_dir = if flow.swap_pending() {
+        env.pkt_dir
+    } else {
+        dir
+    };
+    fields.push(
+        "direction",
+        match packet_dir {
+            Direction::ToServer => "to_server",
+            Direction::ToClient => "to_client",
+        },
+    );
+    let ports = matches!(flow.proto(), 6 | 17 | 132);
+    fields.push(
+        "flow",
+        &FlowObj {
+            pkts_toserver: flow.pkts(Direction::ToServer),
+            pkts_toclient: flow.pkts(Direction::ToClient),
+            bytes_toserver: flow.bytes(Direction::ToServer),
+            bytes_toclient: flow.bytes(Direction::ToClient),
+            start: Timestamp(flow.start_ns()),
+            src_ip: flow.src_ip().to_string(),
+            dest_ip: flow.dst_ip().to_string(),
+            src_port: ports.then(|| flow.src_port()),
+            dest_port: ports.then(|| flow.dst_port()),
+        },
+    );
+    rec.body = EventBody::Multi {
+        event_type: "alert",
+        fields,
+    };
+    rec
+}
+
+/// An alert on a packet without a flow: `rec` is the packet's envelope.
+pub fn fill(s: &DetectSettings, a: &Alert, rec: &mut EveRecord) {
+    let sig = s.engine.sig(a.rule);
+    let mut fields = RawFields::default();
+    fields.push("alert", &alert_obj(s, sig, rec));
+    rec.event_type = "alert";
+    rec.body = EventBody::Multi {
+        event_type: "alert",
+        fields,
+    };
+}

@@ -1,0 +1,202 @@
+//! Detection in the sensor: building the engine's view of packets, stream
+//! data and transactions, and rendering its matches as EVE `alert` records.
+
+pub mod alert;
+pub mod tx;
+
+use crate::applayer::Envelope;
+use crate::output::EveBuffer;
+use std::collections::HashMap;
+use std::sync::Arc;
+use watchfloor_decode::Packet;
+use watchfloor_detect::{Alert, Ctx, Engine, FlowDetect, FlowInfo, Scratch, TxSource};
+use watchfloor_eve::EveRecord;
+use watchfloor_flow::{Direction, Flow, FlowState};
+use watchfloor_rules::FlowDir;
+
+/// The rules a sensor runs and how its alerts are written.
+#[derive(Debug, Clone)]
+pub struct DetectSettings {
+    pub engine: Arc<Engine>,
+    /// classtype → description (`alert.category`).
+    pub categories: Arc<HashMap<String, String>>,
+    pub alert: alert::AlertOptions,
+}
+
+/// A worker's detection scratch space.
+pub struct DetectWorker {
+    pub scratch: Scratch,
+    pub alerts: Vec<Alert>,
+    /// Stream events of the packet being handled.
+    pub stream_events: Vec<&'static str>,
+    pub alert_count: u64,
+}
+
+impl DetectWorker {
+    pub fn new(s: &DetectSettings) -> DetectWorker {
+        DetectWorker {
+            scratch: s.engine.scratch(),
+            alerts: Vec::new(),
+            stream_events: Vec::new(),
+            alert_count: 0,
+        }
+    }
+}
+
+pub fn flow_dir(d: Direction) -> FlowDir {
+    match d {
+        Direction::ToServer => FlowDir::ToServer,
+        Direction::ToClient => FlowDir::ToClient,
+    }
+}
+
+/// What the engine needs to know of a flow, for data travelling in `dir`.
+pub fn flow_info<U>(flow: &Flow<U>, dir: Direction, stream_bytes: [u64; 2]) -> FlowInfo<'static> {
+    FlowInfo {
+        flow_id: flow.flow_id(),
+        dir: flow_dir(dir),
+        established: flow.state() != FlowState::New,
+        app_proto: flow.app_proto,
+        stream_bytes,
+    }
+}
+
+/// The addresses as the data in `dir` travels.
+pub fn ctx_for<'a, U>(
+    flow: &Flow<U>,
+    dir: Direction,
+    ts_ns: i64,
+    pkt: Option<&'a Packet<'a>>,
+    stream_bytes: [u64; 2],
+    stream_events: &'a [&'static str],
+) -> Ctx<'a> {
+    // Until a requested swap happens the flow's fields are the old way round.
+    let eff = if flow.swap_pending() {
+        dir.reverse()
+    } else {
+        dir
+    };
+    let (src, dst, sp, dp) = match eff {
+        Direction::ToServer => (
+            flow.src_ip(),
+            flow.dst_ip(),
+            flow.src_port(),
+            flow.dst_port(),
+        ),
+        Direction::ToClient => (
+            flow.dst_ip(),
+            flow.src_ip(),
+            flow.dst_port(),
+            flow.src_port(),
+        ),
+    };
+    Ctx {
+        ts_ns,
+        src,
+        dst,
+        sp,
+        dp,
+        proto: flow.proto(),
+        ip_version: if src.is_ipv4() { 4 } else { 6 },
+        pkt,
+        flow: Some(flow_info(flow, dir, stream_bytes)),
+        stream_events,
+    }
+}
+
+/// Where records go, with the detection hook app-layer code calls when a
+/// transaction is ready.
+pub struct Emit<'a> {
+    pub eve: &'a mut EveBuffer,
+    pub detect: Option<(&'a DetectSettings, &'a mut DetectWorker)>,
+    pub flow_detect: Option<&'a mut FlowDetect>,
+    pub stream_bytes: [u64; 2],
+    /// An alert was written for the flow (its record says `alerted`).
+    pub alerted: bool,
+}
+
+impl Emit<'_> {
+    pub fn push(&mut self, rec: &EveRecord) {
+        self.eve.push(rec);
+    }
+
+    /// Runs the app-layer rules on a transaction and writes their alerts.
+    /// `app_obj` renders the transaction's EVE object for the alert.
+    #[allow(clippy::too_many_arguments)]
+    pub fn tx<U>(
+        &mut self,
+        flow: &Flow<U>,
+        app: &'static str,
+        dir: Direction,
+        tx_id: u64,
+        src: &dyn TxSource,
+        env: &Envelope,
+        app_obj: &dyn Fn() -> Option<(&'static str, Box<serde_json::value::RawValue>)>,
+    ) {
+        let Some((s, w)) = self.detect.as_mut() else {
+            return;
+        };
+        w.alerts.clear();
+        let ctx = ctx_for(flow, dir, env.ts_ns, None, self.stream_bytes, &[]);
+        let mut alerts = std::mem::take(&mut w.alerts);
+        s.engine.inspect_tx(
+            &ctx,
+            app,
+            flow_dir(dir),
+            tx_id,
+            src,
+            self.flow_detect.as_deref_mut(),
+            &mut w.scratch,
+            &mut alerts,
+        );
+        if !alerts.is_empty() && s.alert.enabled {
+            let obj = app_obj();
+            for a in &alerts {
+                let rec = alert::render(s, a, flow, dir, env, obj.as_ref());
+                self.eve.push(&rec);
+            }
+            w.alert_count += alerts.len() as u64;
+            self.alerted = true;
+        }
+        w.alerts = alerts;
+    }
+}
+
+/// Writes the alerts a packet or stream inspection produced.
+pub fn write_alerts<U>(
+    s: &DetectSettings,
+    w: &mut DetectWorker,
+    flow: Option<&mut Flow<U>>,
+    dir: Direction,
+    env: &Envelope,
+    out: &mut EveBuffer,
+    pkt_rec: &dyn Fn() -> EveRecord,
+) {
+    if w.alerts.is_empty() {
+        return;
+    }
+    if !s.alert.enabled {
+        if let Some(f) = flow {
+            f.alerted = true;
+        }
+        w.alerts.clear();
+        return;
+    }
+    w.alert_count += w.alerts.len() as u64;
+    match flow {
+        Some(flow) => {
+            for a in &w.alerts {
+                out.push(&alert::render(s, a, flow, dir, env, None));
+            }
+            flow.alerted = true;
+        }
+        None => {
+            for a in &w.alerts {
+                let mut rec = pkt_rec();
+                alert::fill(s, a, &mut rec);
+                out.push(&rec);
+            }
+        }
+    }
+    w.alerts.clear();
+}
