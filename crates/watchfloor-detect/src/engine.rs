@@ -514,7 +514,15 @@ impl Engine {
         s.matched.clear();
         for &r in &cands {
             let cs = &self.sigs[r as usize];
+            if let (Some(t), Some(f)) = (tx_id, flow.as_deref()) {
+                if f.tx_done(t, r) {
+                    continue;
+                }
+            }
             if eval::matches(self, cs, ctx, data, flow.as_deref_mut(), s) {
+                if let (Some(t), Some(f)) = (tx_id, flow.as_deref_mut()) {
+                    f.mark_tx(t, r);
+                }
                 eval::on_match(self, cs, ctx, flow.as_deref_mut());
                 if cs.sig.header.action == Action::Pass {
                     break;

@@ -158,6 +158,7 @@ impl Emit<'_> {
             w.alert_count += alerts.len() as u64;
             self.alerted = true;
         }
+        alerts.clear();
         w.alerts = alerts;
     }
 }
