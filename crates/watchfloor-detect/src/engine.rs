@@ -46,6 +46,51 @@ pub struct Ctx<'a> {
     /// Stream events the current packet raised (Suricata names without the
     /// `stream.` prefix).
     pub stream_events: &'a [&'static str],
+    /// The packet's raw IP and layer-4 headers, for `ipv4.hdr`, `tcp.hdr`...
+    pub hdrs: Option<Headers<'a>>,
+}
+
+/// Raw header bytes of a packet.
+#[derive(Debug, Clone, Copy)]
+pub struct Headers<'a> {
+    /// The IP header (IPv6: with extension headers).
+    pub l3: &'a [u8],
+    /// The layer-4 header (ICMP: the whole message, as its length depends
+    /// on the type).
+    pub l4: &'a [u8],
+}
+
+impl<'a> Headers<'a> {
+    /// Finds the headers of `pkt` inside the frame it was decoded from.
+    /// `None` when the packet does not borrow the frame (a reassembled
+    /// datagram) or has no IP layer.
+    pub fn locate(frame: &'a [u8], pkt: &Packet<'_>) -> Option<Headers<'a>> {
+        let ip = pkt.ip?;
+        let base = frame.as_ptr() as usize;
+        let p = pkt.payload.as_ptr() as usize;
+        if p < base || p > base + frame.len() {
+            return None;
+        }
+        let payload_off = p - base;
+        let l4_len = match pkt.l4 {
+            watchfloor_decode::L4::Tcp(t) => usize::from(t.hdr_len),
+            watchfloor_decode::L4::Udp(_) => 8,
+            watchfloor_decode::L4::Icmpv4(_) | watchfloor_decode::L4::Icmpv6(_) => 8,
+            _ => 0,
+        };
+        let l4_start = payload_off.checked_sub(l4_len)?;
+        let l3_start = l4_start.checked_sub(usize::from(ip.hdr_len))?;
+        let l4_end = match pkt.l4 {
+            watchfloor_decode::L4::Icmpv4(_) | watchfloor_decode::L4::Icmpv6(_) => {
+                payload_off + pkt.payload.len()
+            }
+            _ => payload_off,
+        };
+        Some(Headers {
+            l3: frame.get(l3_start..l4_start)?,
+            l4: frame.get(l4_start..l4_end.min(frame.len()))?,
+        })
+    }
 }
 
 /// The buffers and properties of one app-layer transaction.
@@ -280,6 +325,11 @@ impl Engine {
                 }
                 Class::Stream => {
                     stats.stream += 1;
+                    // `alert dns ... (content:...)`: on UDP the datagram is
+                    // the payload.
+                    if matches!(c.sig.header.proto, watchfloor_rules::Proto::App(_)) {
+                        pkt_payload[1].add_if(c, is_raw_payload);
+                    }
                     match c.flow.dir {
                         Some(d) => stream[dir_index(d)].add_if(c, is_raw_payload),
                         None => {

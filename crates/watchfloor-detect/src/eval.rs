@@ -276,6 +276,11 @@ fn check_ok(
         }
         Check::AppLayerProtocol { negated, proto } => {
             let cur = ctx.flow.and_then(|f| f.app_proto);
+            // Until protocol detection has decided, neither `http` nor
+            // `!http` holds (as in Suricata).
+            if cur.is_none() && proto != "unknown" {
+                return false;
+            }
             let is = match proto.as_str() {
                 "unknown" => cur.is_none(),
                 "failed" => cur == Some("failed"),
@@ -356,6 +361,25 @@ pub fn matches(
                 run(buf, &mut s.env)
             }
             Buffer::Base64Data => p.run_base64_data(&mut s.env),
+            Buffer::Ipv4Hdr
+            | Buffer::Ipv6Hdr
+            | Buffer::TcpHdr
+            | Buffer::UdpHdr
+            | Buffer::Icmpv4Hdr
+            | Buffer::Icmpv6Hdr => {
+                let Some(h) = ctx.hdrs else { return false };
+                let buf = match p.buffer() {
+                    Buffer::Ipv4Hdr if ctx.ip_version == 4 => h.l3,
+                    // The fixed header; extension headers are not part of it.
+                    Buffer::Ipv6Hdr if ctx.ip_version == 6 => h.l3.get(..40).unwrap_or(h.l3),
+                    Buffer::TcpHdr if ctx.proto == 6 => h.l4,
+                    Buffer::UdpHdr if ctx.proto == 17 => h.l4,
+                    Buffer::Icmpv4Hdr if ctx.proto == 1 => h.l4,
+                    Buffer::Icmpv6Hdr if ctx.proto == 58 => h.l4,
+                    _ => return false,
+                };
+                run(buf, &mut s.env)
+            }
             b => match (b.kind(), data) {
                 (BufferKind::App(..), Data::Tx { tx, dir }) => {
                     let env = &mut s.env;

@@ -16,5 +16,7 @@ mod intern;
 pub mod prefilter;
 pub mod state;
 
-pub use engine::{Alert, BuildError, Ctx, Engine, EngineStats, FlowInfo, Scratch, TxSource};
+pub use engine::{
+    Alert, BuildError, Ctx, Engine, EngineStats, FlowInfo, Headers, Scratch, TxSource,
+};
 pub use state::FlowDetect;

@@ -149,6 +149,8 @@ struct Sink<'a> {
     macs: Option<([u8; 6], [u8; 6])>,
     app_stats: &'a mut AppStats,
     det: Option<&'a mut DetectWorker>,
+    /// The frame of the packet being handled (for header rules).
+    frame: &'a [u8],
 }
 
 impl<'a> Sink<'a> {
@@ -200,7 +202,8 @@ impl FlowSink<FlowUser> for Sink<'_> {
         if let (Some(s), Some(w)) = (&self.settings.detect, self.det.as_deref_mut()) {
             let sb = flow.user.stream_bytes;
             let events = std::mem::take(&mut w.stream_events);
-            let ctx = detect::ctx_for(flow, dir, pkt.ts_ns, Some(pkt), sb, &events);
+            let mut ctx = detect::ctx_for(flow, dir, pkt.ts_ns, Some(pkt), sb, &events);
+            ctx.hdrs = watchfloor_detect::Headers::locate(self.frame, pkt);
             let mut alerts = std::mem::take(&mut w.alerts);
             s.engine.inspect_packet(
                 &ctx,
@@ -380,6 +383,7 @@ impl Worker {
             out: &mut self.out,
             app_stats: &mut self.stats.app,
             det: self.det.as_mut(),
+            frame: &[],
             pcap_cnt: 0,
             now_ns: ts_ns,
             macs: None,
@@ -416,6 +420,7 @@ impl Worker {
             out: &mut self.out,
             app_stats: &mut self.stats.app,
             det: self.det.as_mut(),
+            frame: raw.data,
             pcap_cnt,
             now_ns: raw.ts_ns,
             macs,
@@ -423,7 +428,7 @@ impl Worker {
         let in_flow = self.table.process(&pkt, &mut sink).is_some();
         if !in_flow {
             if let (Some(s), Some(w)) = (&self.settings.detect, self.det.as_mut()) {
-                detect_flowless(s, w, &mut self.out, &pkt, pcap_cnt);
+                detect_flowless(s, w, &mut self.out, raw.data, &pkt, pcap_cnt);
             }
         }
         self.out.drain_to(self.eve.as_deref(), false)?;
@@ -438,6 +443,7 @@ impl Worker {
             out: &mut self.out,
             app_stats: &mut self.stats.app,
             det: self.det.as_mut(),
+            frame: &[],
             pcap_cnt: 0,
             now_ns: now,
             macs: None,
@@ -457,6 +463,7 @@ fn detect_flowless(
     s: &DetectSettings,
     w: &mut DetectWorker,
     out: &mut EveBuffer,
+    frame: &[u8],
     pkt: &Packet<'_>,
     pcap_cnt: u64,
 ) {
@@ -473,6 +480,7 @@ fn detect_flowless(
         pkt: Some(pkt),
         flow: None,
         stream_events: &[],
+        hdrs: watchfloor_detect::Headers::locate(frame, pkt),
     };
     let mut alerts = std::mem::take(&mut w.alerts);
     s.engine

@@ -392,7 +392,15 @@ impl AppSettings {
         for tx in &txs {
             if out.detect.is_some() {
                 let dir = tx_dir(tx.direction);
-                let obj = || None;
+                // An alert carries the transaction's v3 `dns` object.
+                let obj = || {
+                    let opts = DnsEveOptions::default();
+                    dns::eve_dns_records(tx, &opts)
+                        .into_iter()
+                        .next()
+                        .and_then(|o| serde_json::value::to_raw_value(&o).ok())
+                        .map(|v| ("dns", v))
+                };
                 out.tx(
                     flow,
                     "dns",

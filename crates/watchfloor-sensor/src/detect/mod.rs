@@ -101,6 +101,7 @@ pub fn ctx_for<'a, U>(
         pkt,
         flow: Some(flow_info(flow, dir, stream_bytes)),
         stream_events,
+        hdrs: None,
     }
 }
 

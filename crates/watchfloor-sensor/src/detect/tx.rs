@@ -132,7 +132,8 @@ impl TxSource for DnsSrc<'_> {
         let tx = self.0;
         Some(match c {
             Check::DnsOpcode { negated, op } => op.matches(u64::from(db::opcode(tx))) != *negated,
-            Check::DnsRcode(op) => !tx.is_request() && op.matches(u64::from(db::rcode(tx))),
+            // The header's rcode of the message inspected, either direction.
+            Check::DnsRcode(op) => op.matches(u64::from(tx.message.header.rcode())),
             Check::DnsRrtype(op) => db::rrtypes(tx).any(|t| op.matches(u64::from(t))),
             _ => return None,
         })
