@@ -204,11 +204,20 @@ impl CompiledSig {
             Class::Tx
         } else if sig.inspections.is_empty()
             && checks_only_addr
-            && matches!(sig.header.proto, Proto::Ip | Proto::Ipv4 | Proto::Ipv6)
+            && matches!(
+                sig.header.proto,
+                Proto::Ip
+                    | Proto::Ipv4
+                    | Proto::Ipv6
+                    | Proto::Tcp
+                    | Proto::Udp
+                    | Proto::Icmp
+                    | Proto::Icmpv4
+                    | Proto::Icmpv6
+                    | Proto::Sctp
+            )
             && sig.header.src_ports.is_any()
             && sig.header.dst_ports.is_any()
-            && sig.threshold.is_none()
-            && sig.detection_filter.is_none()
         {
             Class::IpOnly
         } else {

@@ -167,7 +167,7 @@ impl GroupBuilder {
     fn build(self, next_base: &mut usize) -> Group {
         let mut mpms = Vec::new();
         let mut keys: Vec<_> = self.mpms.into_iter().collect();
-        keys.sort_by(|a, b| a.0.buffer.cmp(&b.0.buffer));
+        keys.sort_by_key(|k| k.0.buffer);
         for (k, b) in keys {
             if let Ok(m) = b.build() {
                 let base = *next_base;
@@ -529,7 +529,7 @@ impl Engine {
                     mpm.scan(b, marks, *base, cands);
                 } else {
                     let t = inspect::apply_transforms(&key.transforms, b, tbuf, env);
-                    mpm.scan(&t, marks, *base, cands);
+                    mpm.scan(t, marks, *base, cands);
                 }
                 false
             });

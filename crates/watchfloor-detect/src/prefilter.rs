@@ -37,7 +37,7 @@ impl MpmBuilder {
         // The DFA is the fastest to scan with, but its memory grows with
         // states x alphabet; past a few thousand patterns the contiguous NFA
         // keeps the engine within its memory budget.
-        let kind = if self.patterns.len() <= 2_000 {
+        let kind = if self.patterns.len() <= 300 {
             AhoCorasickKind::DFA
         } else {
             AhoCorasickKind::ContiguousNFA

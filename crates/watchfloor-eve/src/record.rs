@@ -67,6 +67,10 @@ pub struct EveRecord {
     pub dest_ip: Option<IpAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dest_port: Option<u16>,
+    /// IP version of the packet or flow (Suricata 8 writes it on every
+    /// record that has addresses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_v: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proto: Option<Proto>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,6 +113,7 @@ impl EveRecord {
             src_port: None,
             dest_ip: None,
             dest_port: None,
+            ip_v: None,
             proto: None,
             icmp_type: None,
             icmp_code: None,

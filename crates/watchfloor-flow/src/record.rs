@@ -61,6 +61,7 @@ impl FlowRecorder {
         r.vlan = flow.vlans().to_vec();
         r.src_ip = Some(flow.src);
         r.dest_ip = Some(flow.dst);
+        r.ip_v = Some(if flow.src.is_ipv4() { 4 } else { 6 });
         if has_ports(flow.proto) {
             r.src_port = Some(flow.sp);
             r.dest_port = Some(flow.dp);

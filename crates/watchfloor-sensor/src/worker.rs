@@ -151,6 +151,7 @@ struct Sink<'a> {
     det: Option<&'a mut DetectWorker>,
     /// The frame of the packet being handled (for header rules).
     frame: &'a [u8],
+    linktype: u32,
 }
 
 impl<'a> Sink<'a> {
@@ -212,7 +213,13 @@ impl FlowSink<FlowUser> for Sink<'_> {
                 &mut alerts,
             );
             w.alerts = alerts;
-            detect::write_alerts(s, w, Some(flow), dir, &env, self.out, &|| {
+            let ev = detect::alert::Evidence {
+                payload: pkt.payload,
+                frame: Some((self.frame, pkt.linktype.number())),
+                stream: false,
+                ip_v: pkt.ip.map(|i| i.version),
+            };
+            detect::write_alerts(s, w, Some(flow), dir, &env, self.out, &ev, &|| {
                 EveRecord::new(
                     Timestamp(0),
                     EventBody::Multi {
@@ -256,7 +263,13 @@ impl FlowSink<FlowUser> for Sink<'_> {
                 &mut alerts,
             );
             w.alerts = alerts;
-            detect::write_alerts(s, w, Some(flow), dir, &env, self.out, &|| {
+            let ev = detect::alert::Evidence {
+                payload: data,
+                frame: (!self.frame.is_empty()).then_some((self.frame, self.linktype)),
+                stream: true,
+                ip_v: Some(if flow.src_ip().is_ipv4() { 4 } else { 6 }),
+            };
+            detect::write_alerts(s, w, Some(flow), dir, &env, self.out, &ev, &|| {
                 EveRecord::new(
                     Timestamp(0),
                     EventBody::Multi {
@@ -309,6 +322,7 @@ impl FlowSink<FlowUser> for Sink<'_> {
         rec.vlan = flow.vlans().to_vec();
         rec.src_ip = Some(src);
         rec.dest_ip = Some(dst);
+        rec.ip_v = Some(if dst.is_ipv4() { 4 } else { 6 });
         rec.src_port = Some(sp);
         rec.dest_port = Some(dp);
         rec.proto = Some(Proto(flow.proto()));
@@ -384,6 +398,7 @@ impl Worker {
             app_stats: &mut self.stats.app,
             det: self.det.as_mut(),
             frame: &[],
+            linktype: 0,
             pcap_cnt: 0,
             now_ns: ts_ns,
             macs: None,
@@ -421,6 +436,7 @@ impl Worker {
             app_stats: &mut self.stats.app,
             det: self.det.as_mut(),
             frame: raw.data,
+            linktype: raw.linktype.number(),
             pcap_cnt,
             now_ns: raw.ts_ns,
             macs,
@@ -444,6 +460,7 @@ impl Worker {
             app_stats: &mut self.stats.app,
             det: self.det.as_mut(),
             frame: &[],
+            linktype: 0,
             pcap_cnt: 0,
             now_ns: now,
             macs: None,
@@ -494,7 +511,13 @@ fn detect_flowless(
         community_seed: None,
         ethernet: false,
     };
-    detect::write_alerts::<FlowUser>(s, w, None, Direction::ToServer, &env, out, &|| {
+    let ev = detect::alert::Evidence {
+        payload: pkt.payload,
+        frame: Some((frame, pkt.linktype.number())),
+        stream: false,
+        ip_v: pkt.ip.map(|i| i.version),
+    };
+    detect::write_alerts::<FlowUser>(s, w, None, Direction::ToServer, &env, out, &ev, &|| {
         packet_record(pkt, pcap_cnt)
     });
 }
@@ -513,6 +536,7 @@ fn packet_record(pkt: &Packet<'_>, pcap_cnt: u64) -> EveRecord {
     if let Some(ip) = &pkt.ip {
         rec.src_ip = Some(ip.src);
         rec.dest_ip = Some(ip.dst);
+        rec.ip_v = Some(ip.version);
         rec.proto = Some(Proto(ip.proto));
         match &pkt.l4 {
             L4::Tcp(_) | L4::Udp(_) => {
@@ -551,6 +575,7 @@ fn decode_anomalies(pkt: &Packet<'_>, pcap_cnt: u64, out: &mut EveBuffer) {
         if let Some(ip) = &pkt.ip {
             rec.src_ip = Some(ip.src);
             rec.dest_ip = Some(ip.dst);
+            rec.ip_v = Some(ip.version);
             rec.proto = Some(Proto(ip.proto));
             match &pkt.l4 {
                 L4::Tcp(_) | L4::Udp(_) => {

@@ -537,6 +537,7 @@ pub fn envelope<U>(flow: &Flow<U>, dir: Direction, env: &Envelope, body: EventBo
     };
     rec.src_ip = Some(src);
     rec.dest_ip = Some(dst);
+    rec.ip_v = Some(if src.is_ipv4() { 4 } else { 6 });
     if matches!(flow.proto(), 6 | 17 | 132) {
         rec.src_port = Some(sp);
         rec.dest_port = Some(dp);

@@ -16,6 +16,14 @@ use watchfloor_rules::{Action, Sig, Target};
 pub struct AlertOptions {
     /// `metadata: yes` (default): the rule's metadata as `alert.metadata`.
     pub metadata: bool,
+    /// `payload: yes`: the inspected bytes, base64, and `payload_length`.
+    pub payload: bool,
+    /// `payload-printable: yes`: the inspected bytes with unprintables as `.`.
+    pub payload_printable: bool,
+    /// `packet: yes`: the whole frame, base64, with `packet_info`.
+    pub packet: bool,
+    /// `payload-buffer-size`: at most this many payload bytes are logged.
+    pub payload_buffer_size: usize,
     /// Whether alert records are written at all (the `alert` eve type).
     pub enabled: bool,
 }
@@ -24,6 +32,10 @@ impl Default for AlertOptions {
     fn default() -> Self {
         AlertOptions {
             metadata: true,
+            payload: false,
+            payload_printable: false,
+            packet: false,
+            payload_buffer_size: 4096,
             enabled: true,
         }
     }
@@ -41,9 +53,82 @@ impl AlertOptions {
             // `metadata: { app-layer: ..., flow: ... }` style blocks: on.
             _ => true,
         };
+        let flag = |k: &str| match opts.and_then(|t| t.get(k)) {
+            Some(toml::Value::Boolean(b)) => *b,
+            Some(toml::Value::String(s)) => matches!(s.as_str(), "yes" | "true" | "on"),
+            _ => false,
+        };
+        let payload_buffer_size = match opts.and_then(|t| t.get("payload-buffer-size")) {
+            Some(toml::Value::Integer(i)) => usize::try_from(*i).unwrap_or(4096),
+            Some(toml::Value::String(s)) => crate::config::parse_size(s)
+                .and_then(|v| usize::try_from(v).ok())
+                .unwrap_or(4096),
+            _ => 4096,
+        };
         AlertOptions {
             metadata,
+            payload: flag("payload"),
+            payload_printable: flag("payload-printable"),
+            packet: flag("packet"),
+            payload_buffer_size,
             enabled: eve.enabled && eve.enabled("alert"),
+        }
+    }
+}
+
+/// What the alert was raised on, for the payload options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Evidence<'a> {
+    /// The bytes inspected (packet payload or stream data).
+    pub payload: &'a [u8],
+    /// The current frame and its link type number.
+    pub frame: Option<(&'a [u8], u32)>,
+    /// The match was on reassembled stream data.
+    pub stream: bool,
+    /// IP version of the packet.
+    pub ip_v: Option<u8>,
+}
+
+#[derive(Serialize)]
+struct PacketInfo {
+    linktype: u32,
+}
+
+/// Suricata's printable rendering: bytes outside 0x20..=0x7e (and not
+/// tab, CR or LF) become `.`.
+fn printable(b: &[u8]) -> String {
+    b.iter()
+        .map(|&c| {
+            if (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\r' || c == b'\t' {
+                c as char
+            } else {
+                '.'
+            }
+        })
+        .collect()
+}
+
+fn push_evidence(s: &DetectSettings, ev: &Evidence<'_>, fields: &mut RawFields) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let o = &s.alert;
+    let pl = &ev.payload[..ev.payload.len().min(o.payload_buffer_size)];
+    if o.payload {
+        fields.push("payload", &b64.encode(pl));
+    }
+    if o.payload_printable {
+        fields.push("payload_printable", &printable(pl));
+    }
+    if o.payload || o.payload_printable {
+        fields.push("payload_length", &ev.payload.len());
+    }
+    if ev.stream {
+        fields.push("stream", &1u8);
+    }
+    if o.packet {
+        if let Some((frame, linktype)) = ev.frame {
+            fields.push("packet", &b64.encode(frame));
+            fields.push("packet_info", &PacketInfo { linktype });
         }
     }
 }
@@ -153,6 +238,7 @@ pub fn render<U>(
     dir: Direction,
     env: &Envelope,
     app_obj: Option<&(&'static str, Box<RawValue>)>,
+    ev: &Evidence<'_>,
 ) -> EveRecord {
     let sig = s.engine.sig(a.rule);
     let mut rec = envelope(
@@ -201,6 +287,7 @@ pub fn render<U>(
             dest_port: ports.then(|| flow.dst_port()),
         },
     );
+    push_evidence(s, ev, &mut fields);
     rec.body = EventBody::Multi {
         event_type: "alert",
         fields,
@@ -209,10 +296,11 @@ pub fn render<U>(
 }
 
 /// An alert on a packet without a flow: `rec` is the packet's envelope.
-pub fn fill(s: &DetectSettings, a: &Alert, rec: &mut EveRecord) {
+pub fn fill(s: &DetectSettings, a: &Alert, rec: &mut EveRecord, ev: &Evidence<'_>) {
     let sig = s.engine.sig(a.rule);
     let mut fields = RawFields::default();
     fields.push("alert", &alert_obj(s, sig, rec));
+    push_evidence(s, ev, &mut fields);
     rec.event_type = "alert";
     rec.body = EventBody::Multi {
         event_type: "alert",

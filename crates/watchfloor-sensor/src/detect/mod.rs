@@ -153,7 +153,11 @@ impl Emit<'_> {
         if !alerts.is_empty() && s.alert.enabled {
             let obj = app_obj();
             for a in &alerts {
-                let rec = alert::render(s, a, flow, dir, env, obj.as_ref());
+                let ev = alert::Evidence {
+                    ip_v: Some(if flow.src_ip().is_ipv4() { 4 } else { 6 }),
+                    ..Default::default()
+                };
+                let rec = alert::render(s, a, flow, dir, env, obj.as_ref(), &ev);
                 self.eve.push(&rec);
             }
             w.alert_count += alerts.len() as u64;
@@ -165,6 +169,7 @@ impl Emit<'_> {
 }
 
 /// Writes the alerts a packet or stream inspection produced.
+#[allow(clippy::too_many_arguments)]
 pub fn write_alerts<U>(
     s: &DetectSettings,
     w: &mut DetectWorker,
@@ -172,6 +177,7 @@ pub fn write_alerts<U>(
     dir: Direction,
     env: &Envelope,
     out: &mut EveBuffer,
+    ev: &alert::Evidence<'_>,
     pkt_rec: &dyn Fn() -> EveRecord,
 ) {
     if w.alerts.is_empty() {
@@ -188,14 +194,14 @@ pub fn write_alerts<U>(
     match flow {
         Some(flow) => {
             for a in &w.alerts {
-                out.push(&alert::render(s, a, flow, dir, env, None));
+                out.push(&alert::render(s, a, flow, dir, env, None, ev));
             }
             flow.alerted = true;
         }
         None => {
             for a in &w.alerts {
                 let mut rec = pkt_rec();
-                alert::fill(s, a, &mut rec);
+                alert::fill(s, a, &mut rec, ev);
                 out.push(&rec);
             }
         }

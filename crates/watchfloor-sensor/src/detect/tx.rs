@@ -16,7 +16,7 @@ fn app_dir(d: FlowDir) -> AppDir {
 }
 
 fn one(b: Option<&[u8]>, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-    b.is_some_and(|b| f(b))
+    b.is_some_and(f)
 }
 
 fn owned(b: Option<Vec<u8>>, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
@@ -34,7 +34,7 @@ fn many<'a>(it: impl Iterator<Item = &'a [u8]>, f: &mut dyn FnMut(&[u8]) -> bool
 
 /// `app-layer-event:http.request_field_too_long` style names: the rule's
 /// layer is the protocol; names compare without regard to case.
-fn has_event<'a>(events: impl Iterator<Item = AppEvent>, layer: &str, name: &'a str) -> bool {
+fn has_event(events: impl Iterator<Item = AppEvent>, layer: &str, name: &str) -> bool {
     let (layer, name) = if layer.is_empty() {
         name.split_once('.').unwrap_or(("", name))
     } else {
