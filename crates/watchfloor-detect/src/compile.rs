@@ -73,6 +73,11 @@ pub struct CompiledSig {
     pub fast: Option<FastPattern>,
     /// Whether the rule only updates state (never alerts).
     pub noalert: bool,
+    /// A stream rule whose payload patterns float (no offset, depth,
+    /// startswith, absolute isdataat, byte_* or pcre anchors) and that has a
+    /// payload fast pattern: it is inspected over the tail of the previous
+    /// chunk plus the new one, so a pattern split across segments matches.
+    pub stream_window: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -241,7 +246,17 @@ impl CompiledSig {
             || sig.header.action == Action::Config
             || sig.header.action == Action::Pass;
         let fast = choose_fast_pattern(&sig);
+        let stream_window = class == Class::Stream
+            && fast
+                .as_ref()
+                .is_some_and(|f| f.key.buffer == Buffer::Payload && f.key.transforms.is_empty())
+            && sig
+                .inspections
+                .iter()
+                .filter(|i| i.buffer == Buffer::Payload)
+                .all(|i| i.items.iter().all(floating));
         Ok(CompiledSig {
+            stream_window,
             num: 0,
             src: AddrMatch::new(&sig.header.src),
             dst: AddrMatch::new(&sig.header.dst),
@@ -278,6 +293,16 @@ impl CompiledSig {
             (false, true) => 2,
             (false, false) => 3,
         }
+    }
+}
+
+/// An item whose meaning does not depend on where the buffer starts.
+fn floating(item: &Item) -> bool {
+    match item {
+        Item::Content(c) => c.offset.is_none() && c.depth.is_none() && !c.startswith && !c.endswith,
+        Item::Pcre(p) => !p.anchored && !p.pattern.starts_with('^'),
+        Item::IsDataAt(i) => i.relative,
+        _ => false,
     }
 }
 

@@ -212,6 +212,9 @@ pub struct Engine {
     pub(crate) ints: Interner,
     pub(crate) thresholds: Mutex<Thresholds>,
     max_vars: usize,
+    /// Bytes of stream kept per flow direction for split patterns: the
+    /// longest floating stream fast pattern minus one (capped).
+    stream_window: usize,
     stats: EngineStats,
 }
 
@@ -240,6 +243,10 @@ fn action_order(a: Action) -> u8 {
     }
 }
 
+/// At most this much of each stream direction is kept for patterns split
+/// across segments; longer patterns still match within one chunk.
+const MAX_STREAM_WINDOW: usize = 128;
+
 /// Per-worker scratch space, so inspection allocates nothing per packet.
 pub struct Scratch {
     marks: Marks,
@@ -247,6 +254,7 @@ pub struct Scratch {
     pub(crate) env: Env,
     pub(crate) tbuf: Vec<u8>,
     matched: Vec<u32>,
+    stream_buf: Vec<u8>,
 }
 
 impl Engine {
@@ -351,6 +359,13 @@ impl Engine {
                 }
             }
         }
+        let stream_window = compiled
+            .iter()
+            .filter(|c| c.stream_window)
+            .filter_map(|c| c.fast.as_ref().map(|f| f.pattern.len().saturating_sub(1)))
+            .max()
+            .unwrap_or(0)
+            .min(MAX_STREAM_WINDOW);
         let iponly = IpOnlyIndex::build(&iponly_rules);
         let mut base = 0usize;
         let [p0, p1, p2] = pkt_payload;
@@ -386,6 +401,7 @@ impl Engine {
                 ints,
                 thresholds: Mutex::new(Thresholds::default()),
                 max_vars,
+                stream_window,
                 stats,
             },
             errors,
@@ -421,6 +437,7 @@ impl Engine {
             env: Env::new(self.max_vars),
             tbuf: Vec::new(),
             matched: Vec::new(),
+            stream_buf: Vec::new(),
         }
     }
 
@@ -482,16 +499,64 @@ impl Engine {
         &self,
         ctx: &Ctx<'_>,
         data: &[u8],
-        flow: Option<&mut FlowDetect>,
+        mut flow: Option<&mut FlowDetect>,
         s: &mut Scratch,
         out: &mut Vec<Alert>,
     ) {
         let Some(fi) = ctx.flow else { return };
+        let d = dir_index(fi.dir);
         s.marks.next_round(self.sigs.len());
         s.cands.clear();
-        let g = &self.stream[dir_index(fi.dir)];
-        self.prefilter_payload(g, data, s);
-        self.run_candidates(ctx, Data::Stream(data), flow, None, s, out);
+        let g = &self.stream[d];
+        // Prepend what is kept of the previous chunk when a pattern could
+        // straddle the boundary; the prefilter only counts matches that end
+        // in the new bytes, so nothing already seen alerts twice.
+        let tail_len = match (&flow, self.stream_window) {
+            (Some(f), w) if w > 0 => f.stream_tail[d].len(),
+            _ => 0,
+        };
+        let mut joined = std::mem::take(&mut s.stream_buf);
+        joined.clear();
+        if tail_len > 0 {
+            if let Some(f) = &flow {
+                joined.extend_from_slice(&f.stream_tail[d]);
+            }
+            joined.extend_from_slice(data);
+        }
+        let all: &[u8] = if tail_len > 0 { &joined } else { data };
+        for r in &g.always {
+            s.marks.add_rule(*r, &mut s.cands);
+        }
+        for (_, mpm, base) in &g.mpms {
+            mpm.scan_from(all, tail_len, &mut s.marks, *base, &mut s.cands);
+        }
+        self.run_candidates(
+            ctx,
+            Data::Stream {
+                all,
+                new_start: tail_len,
+            },
+            flow.as_deref_mut(),
+            None,
+            s,
+            out,
+        );
+        if self.stream_window > 0 {
+            if let Some(f) = flow {
+                let keep = self.stream_window;
+                let t = &mut f.stream_tail[d];
+                if data.len() >= keep {
+                    t.clear();
+                    t.extend_from_slice(&data[data.len() - keep..]);
+                } else {
+                    t.extend_from_slice(data);
+                    if t.len() > keep {
+                        t.drain(..t.len() - keep);
+                    }
+                }
+            }
+        }
+        s.stream_buf = joined;
     }
 
     /// App-layer rules on one transaction, in one direction, once that side

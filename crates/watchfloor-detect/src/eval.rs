@@ -15,8 +15,9 @@ use watchfloor_rules::{
 pub enum Data<'a> {
     /// The current packet's payload.
     Packet,
-    /// In-order stream bytes.
-    Stream(&'a [u8]),
+    /// In-order stream bytes: `all` is the kept tail of earlier data
+    /// followed by the new bytes, which start at `new_start`.
+    Stream { all: &'a [u8], new_start: usize },
     /// One transaction of the flow's app layer.
     Tx { tx: &'a dyn TxSource, dir: FlowDir },
 }
@@ -79,7 +80,7 @@ fn flow_ok(cs: &CompiledSig, ctx: &Ctx<'_>, data: Data<'_>) -> bool {
     if f.not_established && ctx.flow.is_some_and(|fi| fi.established) {
         return false;
     }
-    let is_stream = matches!(data, Data::Stream(_));
+    let is_stream = matches!(data, Data::Stream { .. });
     if f.only_stream && !is_stream {
         return false;
     }
@@ -353,7 +354,16 @@ pub fn matches(
             Buffer::Payload => {
                 let buf: &[u8] = match data {
                     Data::Packet => ctx.pkt.map_or(&[], |p| p.payload),
-                    Data::Stream(d) => d,
+                    // A floating pattern may straddle the previous chunk;
+                    // anchored ones (offset, depth, startswith) see only the
+                    // new bytes, as each chunk is its own buffer.
+                    Data::Stream { all, new_start } => {
+                        if cs.stream_window {
+                            all
+                        } else {
+                            all.get(new_start..).unwrap_or(&[])
+                        }
+                    }
                     // Payload lists on a transaction rule are inspected on
                     // the stream by Suricata; here they see no bytes.
                     Data::Tx { .. } => &[],

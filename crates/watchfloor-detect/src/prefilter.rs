@@ -109,13 +109,29 @@ impl Mpm {
 
     /// Candidates of `hay` appended to `out` (each rule once per round).
     pub fn scan(&self, hay: &[u8], marks: &mut Marks, base: usize, out: &mut Vec<u32>) {
-        if hay.is_empty() {
+        self.scan_from(hay, 0, marks, base, out)
+    }
+
+    /// Like [`Mpm::scan`], counting only matches that end after `new_start`
+    /// (the bytes before it were scanned with the previous chunk).
+    pub fn scan_from(
+        &self,
+        hay: &[u8],
+        new_start: usize,
+        marks: &mut Marks,
+        base: usize,
+        out: &mut Vec<u32>,
+    ) {
+        if hay.len() <= new_start {
             return;
         }
         if marks.pattern_gen.len() < base + self.owners.len() {
             marks.pattern_gen.resize(base + self.owners.len(), 0);
         }
         for m in self.ac.find_overlapping_iter(hay) {
+            if m.end() <= new_start {
+                continue;
+            }
             let p = m.pattern().as_usize();
             let g = &mut marks.pattern_gen[base + p];
             if *g == marks.gen {

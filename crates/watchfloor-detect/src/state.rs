@@ -17,6 +17,9 @@ pub struct FlowDetect {
     /// (transaction, rule) pairs that matched: a rule matches a
     /// transaction once, whichever direction it is inspected in.
     tx_matched: Vec<(u64, u32)>,
+    /// The last bytes of each direction's stream, for patterns that
+    /// straddle two chunks (to server, to client).
+    pub(crate) stream_tail: [Vec<u8>; 2],
 }
 
 impl FlowDetect {

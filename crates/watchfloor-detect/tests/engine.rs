@@ -662,7 +662,6 @@ fn stream_rules_inspect_reassembled_data_in_their_direction() {
 }
 
 #[test]
-#[ignore = "bug: Engine::inspect_stream sees each in-order chunk alone (no overlap with the previous chunk), so content split across two TCP segments is never found; Suricata inspects the reassembled raw stream"]
 fn stream_content_split_across_chunks_matches() {
     let mut h = Harness::new(&[
         r#"alert tcp any any -> any 80 (msg:"stream"; flow:to_server,established; content:"evil"; sid:1;)"#,
@@ -672,6 +671,29 @@ fn stream_content_split_across_chunks_matches() {
     let mut got = h.stream(&c2s, TO_SERVER, &mut fd, b"GET /ev");
     got.extend(h.stream(&c2s, TO_SERVER, &mut fd, b"il HTTP/1.1"));
     assert_eq!(got, [1]);
+}
+
+#[test]
+fn stream_window_does_not_alert_twice_on_kept_bytes() {
+    let mut h = Harness::new(&[
+        r#"alert tcp any any -> any 80 (msg:"stream"; flow:to_server,established; content:"evil"; sid:1;)"#,
+        r#"alert tcp any any -> any 80 (msg:"anchored"; flow:to_server,established; content:"GET"; depth:3; sid:2;)"#,
+    ]);
+    let c2s = tcp([10, 0, 0, 1], 40000, [93, 184, 216, 34], 80, b"");
+    let mut fd = FlowDetect::default();
+    // "evil" wholly in the first chunk: one alert, not a second when the
+    // next chunk is inspected with the first one's tail in front of it.
+    let mut got = h.stream(&c2s, TO_SERVER, &mut fd, b"GET /evil");
+    got.extend(h.stream(&c2s, TO_SERVER, &mut fd, b" HTTP/1.1"));
+    got.sort_unstable();
+    assert_eq!(got, [1, 2]);
+    // An anchored pattern is judged on each chunk alone: "GET" at the start
+    // of a later chunk matches, a "GET" straddling two chunks does not.
+    let mut fd = FlowDetect::default();
+    let mut got = h.stream(&c2s, TO_SERVER, &mut fd, b"xxG");
+    got.extend(h.stream(&c2s, TO_SERVER, &mut fd, b"ET /"));
+    assert!(got.is_empty(), "{got:?}");
+    assert_eq!(h.stream(&c2s, TO_SERVER, &mut fd, b"GET /"), [2]);
 }
 
 // ----------------------------------------------------------------- tx
