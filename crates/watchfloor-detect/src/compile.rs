@@ -78,6 +78,9 @@ pub struct CompiledSig {
     /// payload fast pattern: it is inspected over the tail of the previous
     /// chunk plus the new one, so a pattern split across segments matches.
     pub stream_window: bool,
+    /// threshold.config `suppress` entries for this rule: `None` suppresses
+    /// every alert, `Some` those whose tracked address is in the set.
+    pub suppress: Vec<Option<(watchfloor_rules::SuppressTrack, AddrMatch)>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -257,6 +260,7 @@ impl CompiledSig {
                 .all(|i| i.items.iter().all(floating));
         Ok(CompiledSig {
             stream_window,
+            suppress: Vec::new(),
             num: 0,
             src: AddrMatch::new(&sig.header.src),
             dst: AddrMatch::new(&sig.header.dst),

@@ -212,6 +212,9 @@ pub struct Engine {
     pub(crate) ints: Interner,
     pub(crate) thresholds: Mutex<Thresholds>,
     max_vars: usize,
+    /// Unique per built engine, so flow state of an earlier rule set is
+    /// recognised after a reload.
+    id: u64,
     /// Bytes of stream kept per flow direction for split patterns: the
     /// longest floating stream fast pattern minus one (capped).
     stream_window: usize,
@@ -242,6 +245,8 @@ fn action_order(a: Action) -> u8 {
         Action::Alert => 4,
     }
 }
+
+static NEXT_ENGINE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// At most this much of each stream direction is kept for patterns split
 /// across segments; longer patterns still match within one chunk.
@@ -401,11 +406,48 @@ impl Engine {
                 ints,
                 thresholds: Mutex::new(Thresholds::default()),
                 max_vars,
+                id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 stream_window,
                 stats,
             },
             errors,
         )
+    }
+
+    /// Applies threshold.config: `threshold`/`event_filter` lines replace a
+    /// rule's own threshold, `suppress` lines silence its alerts (all, or by
+    /// address). gid and sid 0 mean every rule, as in Suricata. Returns how
+    /// many (entry, rule) pairs applied. `rate_filter` changes actions only
+    /// inline and is not applied by an IDS.
+    pub fn apply_threshold_config(&mut self, cfg: &watchfloor_rules::ThresholdConfig) -> usize {
+        use watchfloor_rules::ThresholdEntry;
+        let mut applied = 0;
+        let hits = |c: &CompiledSig, gid: u32, sid: u32| {
+            (gid == 0 || c.sig.gid == gid) && (sid == 0 || c.sig.sid == sid)
+        };
+        for e in &cfg.entries {
+            match e {
+                ThresholdEntry::Threshold {
+                    gid,
+                    sid,
+                    threshold,
+                } => {
+                    for c in self.sigs.iter_mut().filter(|c| hits(c, *gid, *sid)) {
+                        c.sig.threshold = Some(*threshold);
+                        applied += 1;
+                    }
+                }
+                ThresholdEntry::Suppress { gid, sid, track } => {
+                    for c in self.sigs.iter_mut().filter(|c| hits(c, *gid, *sid)) {
+                        c.suppress
+                            .push(track.as_ref().map(|(t, set)| (*t, AddrMatch::new(set))));
+                        applied += 1;
+                    }
+                }
+                ThresholdEntry::RateFilter { .. } => {}
+            }
+        }
+        applied
     }
 
     pub fn stats(&self) -> &EngineStats {
@@ -430,6 +472,16 @@ impl Engine {
         self.tx.keys().any(|(a, _)| a == app)
     }
 
+    /// The flow's state, reset if an earlier engine built it.
+    fn own<'f>(&self, f: Option<&'f mut FlowDetect>) -> Option<&'f mut FlowDetect> {
+        let f = f?;
+        if f.engine != self.id {
+            *f = FlowDetect::default();
+            f.engine = self.id;
+        }
+        Some(f)
+    }
+
     pub fn scratch(&self) -> Scratch {
         Scratch {
             marks: Marks::default(),
@@ -446,10 +498,11 @@ impl Engine {
     pub fn inspect_packet(
         &self,
         ctx: &Ctx<'_>,
-        mut flow: Option<&mut FlowDetect>,
+        flow: Option<&mut FlowDetect>,
         s: &mut Scratch,
         out: &mut Vec<Alert>,
     ) {
+        let mut flow = self.own(flow);
         s.marks.next_round(self.sigs.len());
         s.cands.clear();
         let Some(pkt) = ctx.pkt else { return };
@@ -499,10 +552,11 @@ impl Engine {
         &self,
         ctx: &Ctx<'_>,
         data: &[u8],
-        mut flow: Option<&mut FlowDetect>,
+        flow: Option<&mut FlowDetect>,
         s: &mut Scratch,
         out: &mut Vec<Alert>,
     ) {
+        let mut flow = self.own(flow);
         let Some(fi) = ctx.flow else { return };
         let d = dir_index(fi.dir);
         s.marks.next_round(self.sigs.len());
@@ -573,6 +627,7 @@ impl Engine {
         s: &mut Scratch,
         out: &mut Vec<Alert>,
     ) {
+        let flow = self.own(flow);
         let Some(g) = self.tx.get(&(app.to_string(), dir_index(dir))) else {
             return;
         };
@@ -642,7 +697,10 @@ impl Engine {
                 if cs.sig.header.action == Action::Pass {
                     break;
                 }
-                if !cs.noalert && eval::threshold_allows(self, cs, ctx) {
+                if !cs.noalert
+                    && !eval::suppressed(cs, ctx)
+                    && eval::threshold_allows(self, cs, ctx)
+                {
                     out.push(Alert { rule: r, tx_id });
                 }
             }

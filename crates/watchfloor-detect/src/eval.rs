@@ -437,6 +437,17 @@ pub fn on_match(e: &Engine, cs: &CompiledSig, _ctx: &Ctx<'_>, flow: Option<&mut 
     }
 }
 
+/// threshold.config `suppress` lines of the rule.
+pub fn suppressed(cs: &CompiledSig, ctx: &Ctx<'_>) -> bool {
+    use watchfloor_rules::SuppressTrack;
+    cs.suppress.iter().any(|s| match s {
+        None => true,
+        Some((SuppressTrack::BySrc, set)) => set.contains(ctx.src),
+        Some((SuppressTrack::ByDst, set)) => set.contains(ctx.dst),
+        Some((SuppressTrack::ByEither, set)) => set.contains(ctx.src) || set.contains(ctx.dst),
+    })
+}
+
 /// `threshold` and `detection_filter` of the rule.
 pub fn threshold_allows(e: &Engine, cs: &CompiledSig, ctx: &Ctx<'_>) -> bool {
     if cs.sig.threshold.is_none() && cs.sig.detection_filter.is_none() {

@@ -20,6 +20,9 @@ pub struct FlowDetect {
     /// The last bytes of each direction's stream, for patterns that
     /// straddle two chunks (to server, to client).
     pub(crate) stream_tail: [Vec<u8>; 2],
+    /// The engine this state belongs to; another engine (rules reloaded)
+    /// starts the flow's detection state afresh, as its names differ.
+    pub(crate) engine: u64,
 }
 
 impl FlowDetect {

@@ -930,3 +930,30 @@ fn build_reports_rules_it_cannot_compile_and_keeps_the_others() {
         assert!(errors[0].to_string().contains("sid 2"), "{}", errors[0]);
     }
 }
+
+// ----------------------------------------------------------- threshold.config
+
+#[test]
+fn threshold_config_suppresses_and_replaces_thresholds() {
+    let mut h = Harness::new(&[
+        r#"alert udp any any -> any any (msg:"a"; content:"x"; sid:1;)"#,
+        r#"alert udp any any -> any any (msg:"b"; content:"x"; sid:2;)"#,
+        r#"alert udp any any -> any any (msg:"c"; content:"x"; sid:3;)"#,
+    ]);
+    let cfg = watchfloor_rules::ThresholdConfig::parse(
+        "suppress gen_id 1, sig_id 1\n\
+         suppress gen_id 1, sig_id 2, track by_src, ip 10.0.0.1\n\
+         threshold gen_id 1, sig_id 3, type limit, track by_src, count 1, seconds 60\n",
+        "threshold.config",
+        &Vars::default(),
+    )
+    .unwrap();
+    assert_eq!(h.engine.apply_threshold_config(&cfg), 3);
+    let from_suppressed = udp([10, 0, 0, 1], 1000, [10, 0, 0, 2], 53, b"x");
+    let from_other = udp([10, 0, 0, 9], 1000, [10, 0, 0, 2], 53, b"x");
+    // sid 1 never alerts; sid 2 not from 10.0.0.1; sid 3 once per source.
+    assert_eq!(h.packet(&from_suppressed, None), [3]);
+    assert_eq!(h.packet(&from_suppressed, None), Vec::<u32>::new());
+    assert_eq!(h.packet(&from_other, None), [2, 3]);
+    assert_eq!(h.packet(&from_other, None), [2]);
+}

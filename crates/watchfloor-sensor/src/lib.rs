@@ -42,8 +42,9 @@ pub struct RunOptions {
     pub input: PathBuf,
     pub log_dir: PathBuf,
     pub config: SensorConfig,
-    /// The rules to run (see [`rules::load`]); none: no detection.
-    pub detect: Option<detect::DetectSettings>,
+    /// The rules to run (see [`rules::load`]); none: no detection. The
+    /// handle may be given new rules while the run goes on.
+    pub detect: Option<Arc<detect::DetectHandle>>,
 }
 
 /// Runs the sensor over a capture. `progress(bytes_read, total)` is called now
@@ -58,11 +59,7 @@ pub fn run(
 ) -> Result<RunSummary, SensorError> {
     let started = Instant::now();
     let mut settings = worker::WorkerSettings::from_config(&opts.config)?;
-    if let Some(d) = &opts.detect {
-        let mut d = d.clone();
-        d.alert = detect::alert::AlertOptions::from_config(&opts.config);
-        settings.detect = Some(d);
-    }
+    settings.detect = opts.detect.clone();
     let settings = Arc::new(settings);
     let eve = if opts.config.outputs.eve_log.enabled {
         Some(Arc::new(output::EveFile::create(

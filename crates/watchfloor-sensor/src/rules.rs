@@ -122,7 +122,12 @@ pub fn load(c: &SensorConfig, sel: &RuleSelection) -> Result<Option<RulesLoad>, 
     let report =
         watchfloor_rules::load_files(&files, &vars, &classes).map_err(|e| e.to_string())?;
     let sigs = report.sigs.clone();
-    let (engine, build_errors) = Engine::build(sigs);
+    let (mut engine, build_errors) = Engine::build(sigs);
+    if let Some(p) = &c.threshold_file {
+        let cfg =
+            watchfloor_rules::ThresholdConfig::from_file(p, &vars).map_err(|e| e.to_string())?;
+        engine.apply_threshold_config(&cfg);
+    }
     let categories: HashMap<String, String> = classes
         .iter()
         .map(|c| (c.name.clone(), c.description.clone()))

@@ -5,7 +5,7 @@ use crate::applayer::{
     dns_eve_options, http_settings, tls_settings, AppSettings, AppState, Envelope,
 };
 use crate::config::{ChecksumMode, SensorConfig, Timeouts as CfgTimeouts};
-use crate::detect::{self, DetectSettings, DetectWorker, Emit};
+use crate::detect::{self, DetectHandle, DetectSettings, DetectWorker, Emit};
 use crate::output::{EveBuffer, EveFile};
 use crate::stats::{AppStats, RunStats};
 use crate::SensorError;
@@ -31,7 +31,7 @@ pub struct WorkerSettings {
     pub anomaly_stream: bool,
     pub app: AppSettings,
     /// The rules, when the sensor runs any.
-    pub detect: Option<DetectSettings>,
+    pub detect: Option<Arc<DetectHandle>>,
 }
 
 fn timeouts(t: &CfgTimeouts, base: Timeouts) -> Timeouts {
@@ -159,10 +159,7 @@ impl<'a> Sink<'a> {
     fn emit<'b>(&'b mut self, fd: &'b mut watchfloor_detect::FlowDetect, sb: [u64; 2]) -> Emit<'b> {
         Emit {
             eve: self.out,
-            detect: match (&self.settings.detect, self.det.as_deref_mut()) {
-                (Some(s), Some(w)) => Some((s, w)),
-                _ => None,
-            },
+            detect: self.det.as_deref_mut(),
             flow_detect: Some(fd),
             stream_bytes: sb,
             alerted: false,
@@ -200,7 +197,9 @@ impl FlowSink<FlowUser> for Sink<'_> {
             flow.user.detect = fd;
         }
         let env = self.envelope(dir);
-        if let (Some(s), Some(w)) = (&self.settings.detect, self.det.as_deref_mut()) {
+        if let Some(w) = self.det.as_deref_mut() {
+            let s = w.settings.clone();
+            let s = &*s;
             let sb = flow.user.stream_bytes;
             let events = std::mem::take(&mut w.stream_events);
             let mut ctx = detect::ctx_for(flow, dir, pkt.ts_ns, Some(pkt), sb, &events);
@@ -251,7 +250,9 @@ impl FlowSink<FlowUser> for Sink<'_> {
         }
         flow.user.app = app;
         flow.user.detect = fd;
-        if let (Some(s), Some(w)) = (&self.settings.detect, self.det.as_deref_mut()) {
+        if let Some(w) = self.det.as_deref_mut() {
+            let s = w.settings.clone();
+            let s = &*s;
             let sb = flow.user.stream_bytes;
             let ctx = detect::ctx_for(flow, dir, self.now_ns, None, sb, &[]);
             let mut alerts = std::mem::take(&mut w.alerts);
@@ -421,6 +422,9 @@ impl Worker {
             self.decoder.expire(raw.ts_ns);
             self.next_defrag_expire = raw.ts_ns.saturating_add(DEFRAG_SWEEP_NS);
         }
+        if let Some(d) = self.det.as_mut() {
+            d.refresh();
+        }
         let pkt = self.decoder.decode(raw);
         if self.settings.anomaly_decode && !pkt.events.is_empty() {
             decode_anomalies(&pkt, pcap_cnt, &mut self.out);
@@ -443,8 +447,9 @@ impl Worker {
         };
         let in_flow = self.table.process(&pkt, &mut sink).is_some();
         if !in_flow {
-            if let (Some(s), Some(w)) = (&self.settings.detect, self.det.as_mut()) {
-                detect_flowless(s, w, &mut self.out, raw.data, &pkt, pcap_cnt);
+            if let Some(w) = self.det.as_mut() {
+                let s = w.settings.clone();
+                detect_flowless(&s, w, &mut self.out, raw.data, &pkt, pcap_cnt);
             }
         }
         self.out.drain_to(self.eve.as_deref(), false)?;

@@ -7,7 +7,8 @@ pub mod tx;
 use crate::applayer::Envelope;
 use crate::output::EveBuffer;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use watchfloor_decode::Packet;
 use watchfloor_detect::{Alert, Ctx, Engine, FlowDetect, FlowInfo, Scratch, TxSource};
 use watchfloor_eve::EveRecord;
@@ -23,8 +24,50 @@ pub struct DetectSettings {
     pub alert: alert::AlertOptions,
 }
 
+/// The rules in force, replaceable while the sensor runs (SIGHUP). Workers
+/// check the generation before each packet and pick up a new engine
+/// between packets, so no packet is lost or half inspected by two engines.
+#[derive(Debug)]
+pub struct DetectHandle {
+    current: RwLock<Arc<DetectSettings>>,
+    generation: AtomicU64,
+}
+
+impl DetectHandle {
+    pub fn new(s: DetectSettings) -> Arc<DetectHandle> {
+        Arc::new(DetectHandle {
+            current: RwLock::new(Arc::new(s)),
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    /// Puts new rules in force for every packet workers take from now on.
+    pub fn replace(&self, s: DetectSettings) {
+        if let Ok(mut cur) = self.current.write() {
+            *cur = Arc::new(s);
+        }
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// How many times the rules were replaced.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub fn current(&self) -> Arc<DetectSettings> {
+        match self.current.read() {
+            Ok(c) => c.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+}
+
 /// A worker's detection scratch space.
 pub struct DetectWorker {
+    /// The rules this worker runs now.
+    pub settings: Arc<DetectSettings>,
+    handle: Arc<DetectHandle>,
+    generation: u64,
     pub scratch: Scratch,
     pub alerts: Vec<Alert>,
     /// Stream events of the packet being handled.
@@ -33,12 +76,28 @@ pub struct DetectWorker {
 }
 
 impl DetectWorker {
-    pub fn new(s: &DetectSettings) -> DetectWorker {
+    pub fn new(h: &Arc<DetectHandle>) -> DetectWorker {
+        let generation = h.generation();
+        let settings = h.current();
         DetectWorker {
-            scratch: s.engine.scratch(),
+            scratch: settings.engine.scratch(),
+            settings,
+            handle: h.clone(),
+            generation,
             alerts: Vec::new(),
             stream_events: Vec::new(),
             alert_count: 0,
+        }
+    }
+
+    /// Takes up replaced rules, if any (between packets). Flow state built
+    /// by the old engine (flowbits, flowints) is dropped by the new one.
+    pub fn refresh(&mut self) {
+        let g = self.handle.generation();
+        if g != self.generation {
+            self.generation = g;
+            self.settings = self.handle.current();
+            self.scratch = self.settings.engine.scratch();
         }
     }
 }
@@ -109,7 +168,7 @@ pub fn ctx_for<'a, U>(
 /// transaction is ready.
 pub struct Emit<'a> {
     pub eve: &'a mut EveBuffer,
-    pub detect: Option<(&'a DetectSettings, &'a mut DetectWorker)>,
+    pub detect: Option<&'a mut DetectWorker>,
     pub flow_detect: Option<&'a mut FlowDetect>,
     pub stream_bytes: [u64; 2],
     /// An alert was written for the flow (its record says `alerted`).
@@ -134,9 +193,11 @@ impl Emit<'_> {
         env: &Envelope,
         app_obj: &dyn Fn() -> Option<(&'static str, Box<serde_json::value::RawValue>)>,
     ) {
-        let Some((s, w)) = self.detect.as_mut() else {
+        let Some(w) = self.detect.as_deref_mut() else {
             return;
         };
+        let s = w.settings.clone();
+        let s = &*s;
         w.alerts.clear();
         let ctx = ctx_for(flow, dir, env.ts_ns, None, self.stream_bytes, &[]);
         let mut alerts = std::mem::take(&mut w.alerts);

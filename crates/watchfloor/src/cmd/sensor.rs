@@ -2,6 +2,9 @@ use super::progress::Bar;
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use watchfloor_sensor::detect::DetectHandle;
+use watchfloor_sensor::rules::RuleSelection;
 use watchfloor_sensor::{config::ChecksumMode, RunOptions, SensorConfig};
 
 const AFTER_HELP: &str = "\
@@ -115,6 +118,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         None => None,
     };
+    let detect = detect.map(DetectHandle::new);
+    if let Some(h) = &detect {
+        reload_on_sighup(h.clone(), config.clone(), sel.clone())?;
+    }
     let opts = RunOptions {
         input: a.input.clone(),
         log_dir: a.log_dir.clone(),
@@ -133,4 +140,43 @@ pub fn run(a: Args) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// SIGHUP reloads the rule files (as Suricata's live rule reload): the new
+/// rules take over between two packets; if they fail to load the old ones
+/// stay in force and the reason is printed.
+fn reload_on_sighup(
+    handle: Arc<DetectHandle>,
+    config: SensorConfig,
+    sel: RuleSelection,
+) -> Result<()> {
+    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP])
+        .context("installing the SIGHUP handler for rule reloads")?;
+    std::thread::Builder::new()
+        .name("rule-reload".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                match watchfloor_sensor::rules::load(&config, &sel) {
+                    Ok(Some(l)) => {
+                        let failed = l.failed();
+                        match l.settings {
+                            Some(s) => {
+                                let n = s.engine.len();
+                                handle.replace(s);
+                                eprintln!("rules reloaded: {n} loaded, {failed} failed");
+                            }
+                            None => {
+                                eprintln!("rule reload: no rule loaded; keeping the current rules")
+                            }
+                        }
+                    }
+                    Ok(None) => eprintln!(
+                        "rule reload: no rule files configured; keeping the current rules"
+                    ),
+                    Err(e) => eprintln!("rule reload failed, keeping the current rules: {e}"),
+                }
+            }
+        })
+        .context("starting the rule reload thread")?;
+    Ok(())
 }

@@ -128,7 +128,7 @@ impl CaseRunner for SensorRunner {
                         messages.push(format!("rule not loaded: {line}"));
                         exit_status = 1;
                     }
-                    detect = l.settings;
+                    detect = l.settings.map(watchfloor_sensor::detect::DetectHandle::new);
                 }
                 Ok(None) => {}
                 Err(e) => {
