@@ -29,12 +29,15 @@ impl Default for HttpSettings {
 #[derive(Debug)]
 pub struct HttpFlow {
     pub state: HttpState,
+    /// Requests whose to-server rules have run (tx ids below this).
+    requests_inspected: u64,
 }
 
 impl HttpSettings {
     pub fn new_flow(&self) -> HttpFlow {
         HttpFlow {
             state: HttpState::new(self.config.clone()),
+            requests_inspected: 0,
         }
     }
 
@@ -54,11 +57,51 @@ impl HttpSettings {
             return;
         }
         h.state.parse(app_dir(dir), data);
+        if out.detect.is_some() {
+            self.inspect_requests(flow, h, env, out);
+        }
         let done = h.state.take_complete();
-        self.emit(flow, &done, env, out, anomalies);
+        self.emit(flow, &done, h.requests_inspected, env, out, anomalies);
         if anomalies {
             self.emit_orphans(flow, h, env, out);
         }
+    }
+
+    /// To-server rules run on a request as soon as it is complete (as
+    /// Suricata inspects per direction), not when its response is in.
+    fn inspect_requests<U>(
+        &self,
+        flow: &Flow<U>,
+        h: &mut HttpFlow,
+        env: &Envelope,
+        out: &mut Emit<'_>,
+    ) {
+        for tx in h.state.transactions() {
+            if tx.tx_id < h.requests_inspected || !tx.request_complete {
+                continue;
+            }
+            if tx.tx_id != h.requests_inspected {
+                break;
+            }
+            h.requests_inspected = tx.tx_id + 1;
+            let obj = || self.alert_obj(tx);
+            let src = crate::detect::tx::HttpSrc(tx);
+            out.tx(flow, "http", Direction::ToServer, tx.tx_id, &src, env, &obj);
+        }
+    }
+
+    fn alert_obj(&self, tx: &HttpTx) -> Option<(&'static str, Box<serde_json::value::RawValue>)> {
+        let dflt;
+        let opts = match &self.eve {
+            Some(o) => o,
+            None => {
+                dflt = http::HttpEveOptions::default();
+                &dflt
+            }
+        };
+        serde_json::value::to_raw_value(&http::HttpEveRecord { tx, opts })
+            .ok()
+            .map(|v| ("http", v))
     }
 
     pub fn on_gap(&self, h: &mut HttpFlow, dir: Direction, len: u64) {
@@ -78,7 +121,7 @@ impl HttpSettings {
         h.state.close(AppDir::ToServer);
         h.state.close(AppDir::ToClient);
         let rest: Vec<HttpTx> = h.state.drain().collect();
-        self.emit(flow, &rest, env, out, anomalies);
+        self.emit(flow, &rest, h.requests_inspected, env, out, anomalies);
         if anomalies {
             self.emit_orphans(flow, h, env, out);
         }
@@ -88,29 +131,21 @@ impl HttpSettings {
         &self,
         flow: &Flow<U>,
         txs: &[HttpTx],
+        requests_inspected: u64,
         env: &Envelope,
         out: &mut Emit<'_>,
         anomalies: bool,
     ) {
         for tx in txs {
             if out.detect.is_some() {
-                let obj = || {
-                    let dflt;
-                    let opts = match &self.eve {
-                        Some(o) => o,
-                        None => {
-                            dflt = http::HttpEveOptions::default();
-                            &dflt
-                        }
-                    };
-                    serde_json::value::to_raw_value(&http::HttpEveRecord { tx, opts })
-                        .ok()
-                        .map(|v| ("http", v))
-                };
+                let obj = || self.alert_obj(tx);
                 let src = crate::detect::tx::HttpSrc(tx);
-                for dir in [Direction::ToServer, Direction::ToClient] {
-                    out.tx(flow, "http", dir, tx.tx_id, &src, env, &obj);
+                // To-server rules ran when the request completed, unless it
+                // completed only now (flow end).
+                if tx.tx_id >= requests_inspected {
+                    out.tx(flow, "http", Direction::ToServer, tx.tx_id, &src, env, &obj);
                 }
+                out.tx(flow, "http", Direction::ToClient, tx.tx_id, &src, env, &obj);
             }
             if let Some(opts) = &self.eve {
                 // An HTTP record describes the exchange: addresses in flow direction.
