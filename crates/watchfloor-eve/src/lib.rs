@@ -8,7 +8,7 @@ mod record;
 mod time;
 
 pub use record::{
-    AnomalyInfo, EtherInfo, EveRecord, EventBody, FlowInfo, Proto, RawField, RawFields, StatsInfo,
-    TcpInfo,
+    ip_string, AnomalyInfo, EtherInfo, EveRecord, EventBody, FlowInfo, Proto, RawField, RawFields,
+    StatsInfo, TcpInfo,
 };
 pub use time::{format_timestamp, Timestamp};

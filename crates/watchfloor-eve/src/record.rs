@@ -47,6 +47,28 @@ impl Serialize for Proto {
 }
 
 /// One EVE line. `event_type` says which of the optional objects is present.
+/// An address as Suricata writes it: IPv4 dotted, IPv6 as eight groups of
+/// four hex digits, never compressed (`2001:0db8:0000:...:0001`).
+pub fn ip_string(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!(
+                "{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}",
+                s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+            )
+        }
+    }
+}
+
+fn ser_ip<S: serde::Serializer>(ip: &Option<IpAddr>, s: S) -> Result<S::Ok, S::Error> {
+    match ip {
+        Some(ip) => s.serialize_str(&ip_string(*ip)),
+        None => s.serialize_none(),
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EveRecord {
     pub timestamp: Timestamp,
@@ -59,11 +81,11 @@ pub struct EveRecord {
     pub event_type: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vlan: Vec<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_ip")]
     pub src_ip: Option<IpAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub src_port: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_ip")]
     pub dest_ip: Option<IpAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dest_port: Option<u16>,
@@ -390,7 +412,8 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["event_type"], "flow");
         assert_eq!(v["proto"], "TCP");
-        assert_eq!(v["dest_ip"], "2001:db8::1");
+        // Suricata writes IPv6 uncompressed.
+        assert_eq!(v["dest_ip"], "2001:0db8:0000:0000:0000:0000:0000:0001");
         assert_eq!(v["flow"]["pkts_toserver"], 3);
         assert_eq!(v["flow"]["start"], "2024-11-05T06:00:00.000000+0000");
         assert_eq!(v["tcp"]["tcp_flags"], "1b");

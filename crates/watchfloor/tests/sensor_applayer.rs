@@ -50,10 +50,11 @@ fn dns_http_and_tls_flows_are_recognised_by_content() {
             AppProto::Tls => "tls",
             _ => continue,
         };
+        // EVE writes addresses as Suricata does (IPv6 uncompressed).
         let k = (
-            t.src.to_string(),
+            watchfloor_eve::ip_string(t.src),
             u64::from(t.src_port),
-            t.dst.to_string(),
+            watchfloor_eve::ip_string(t.dst),
             u64::from(t.dst_port),
         );
         let Some(rec) = by_tuple.get(&k) else {

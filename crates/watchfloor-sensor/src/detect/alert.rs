@@ -184,7 +184,7 @@ fn alert_obj<'a>(s: &'a DetectSettings, sig: &'a Sig, rec: &EveRecord) -> AlertO
         .unwrap_or("");
     let ep = |ip: Option<std::net::IpAddr>, port: Option<u16>| {
         ip.map(|ip| Endpoint {
-            ip: ip.to_string(),
+            ip: watchfloor_eve::ip_string(ip),
             port,
         })
     };
@@ -281,8 +281,8 @@ pub fn render<U>(
             bytes_toserver: flow.bytes(Direction::ToServer),
             bytes_toclient: flow.bytes(Direction::ToClient),
             start: Timestamp(flow.start_ns()),
-            src_ip: flow.src_ip().to_string(),
-            dest_ip: flow.dst_ip().to_string(),
+            src_ip: watchfloor_eve::ip_string(flow.src_ip()),
+            dest_ip: watchfloor_eve::ip_string(flow.dst_ip()),
             src_port: ports.then(|| flow.src_port()),
             dest_port: ports.then(|| flow.dst_port()),
         },

@@ -1,6 +1,7 @@
 //! `watchfloor demo`: everything that exists so far, on one machine, in one command.
-//! Today that is the sensor: synthesise an office's traffic, run the sensor over it,
-//! and summarise what it wrote. The hub and portal join as they land.
+//! Today that is the sensor: synthesise an office's traffic, run the sensor over it
+//! with the starter rules, and summarise what it wrote. The hub and portal join as
+//! they land.
 
 use super::progress::Bar;
 use anyhow::{Context, Result};
@@ -16,8 +17,12 @@ Examples:
   watchfloor demo --dir /tmp/wf --size 256M --seed 7
   watchfloor demo --reset                 start again from an empty directory
 
-The directory keeps the capture (office.pcap), its ground truth (office.pcap.json) and the
+The directory keeps the capture (office.pcap), its ground truth (office.pcap.json), the
+starter rules the sensor ran (starter.rules: edit them and run the demo again) and the
 sensor's output (eve/eve.json) so you can look at them afterwards.";
+
+/// The starter rules shipped with Watchfloor (rules/starter.rules).
+const STARTER_RULES: &str = include_str!("../../../../rules/starter.rules");
 
 /// Run Watchfloor end to end on this machine, nothing else to install.
 #[derive(clap::Args)]
@@ -72,11 +77,39 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let out = a.dir.join("eve");
     // threads = 0: one worker per core.
     let config = SensorConfig::default();
+    let rules_path = a.dir.join("starter.rules");
+    if !rules_path.exists() {
+        std::fs::write(&rules_path, STARTER_RULES)
+            .with_context(|| format!("cannot write {}", rules_path.display()))?;
+    }
+    let sel = watchfloor_sensor::rules::RuleSelection {
+        exclusive: vec![rules_path.clone()],
+        extra: Vec::new(),
+    };
+    let loaded = watchfloor_sensor::rules::load(&config, &sel)
+        .map_err(anyhow::Error::msg)
+        .context("loading the starter rules")?;
+    let detect = match loaded {
+        Some(l) => {
+            println!(
+                "   rules: {} loaded from {}{}",
+                l.loaded(),
+                rules_path.display(),
+                if l.failed() > 0 {
+                    format!(", {} not loaded (see `watchfloor rules check`)", l.failed())
+                } else {
+                    String::new()
+                }
+            );
+            l.settings.map(watchfloor_sensor::detect::DetectHandle::new)
+        }
+        None => None,
+    };
     let opts = RunOptions {
         input: pcap.clone(),
         log_dir: out.clone(),
         config,
-        detect: None,
+        detect,
     };
     let bar = Bar::for_bytes(true);
     let summary = watchfloor_sensor::run(&opts, &|p, t| bar.update(p, t))?;
@@ -121,7 +154,7 @@ fn print_truth_check(truth_path: &std::path::Path, flows_seen: u64) {
             .map(|(k, n)| format!("{k} {n}"))
             .collect();
         println!(
-            "   attack flows in the capture: {} (detection rules arrive with the detection engine).",
+            "   attack flows in the capture: {}.\n   The starter rules catch the web attacks, scanners, password guessing,\n   suspicious names and port scans; DGA names and beaconing are for the hub's\n   baselines (coming with the hub).",
             kinds.join(", ")
         );
     }
@@ -133,6 +166,7 @@ fn print_flow_digest(path: &std::path::Path) -> Result<()> {
     let mut by_proto: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut by_dest: BTreeMap<String, u64> = BTreeMap::new();
     let mut anomalies: BTreeMap<String, u64> = BTreeMap::new();
+    let mut alerts: BTreeMap<(String, u64), u64> = BTreeMap::new();
     // What people ask first: which names the office looked up, which sites it
     // talked TLS to, which web hosts it used.
     let mut names: [BTreeMap<String, u64>; 3] = Default::default();
@@ -173,6 +207,11 @@ fn print_flow_digest(path: &std::path::Path) -> Result<()> {
                     *names[2].entry(n.to_string()).or_default() += 1;
                 }
             }
+            Some("alert") => {
+                let sig = v["alert"]["signature"].as_str().unwrap_or("?").to_string();
+                let sev = v["alert"]["severity"].as_u64().unwrap_or(3);
+                *alerts.entry((sig, sev)).or_default() += 1;
+            }
             Some("anomaly") => {
                 let ev = v["anomaly"]["event"].as_str().unwrap_or("?").to_string();
                 *anomalies.entry(ev).or_default() += 1;
@@ -205,6 +244,20 @@ fn print_flow_digest(path: &std::path::Path) -> Result<()> {
         println!("   {title}, most frequent of {}:", counts.len());
         for (n, c) in top.iter().take(5) {
             println!("     {n:<40} {c:>7}");
+        }
+    }
+    if alerts.is_empty() {
+        println!("   alerts: none");
+    } else {
+        let mut top: Vec<_> = alerts.iter().collect();
+        top.sort_by(|a, b| a.0 .1.cmp(&b.0 .1).then(b.1.cmp(a.1)).then(a.0.cmp(b.0)));
+        println!(
+            "   alerts: {} from {} rules (severity 1 is the most urgent):",
+            alerts.values().sum::<u64>(),
+            alerts.len()
+        );
+        for ((sig, sev), n) in top {
+            println!("     [{sev}] {sig:<66} {n:>5}");
         }
     }
     if !anomalies.is_empty() {
