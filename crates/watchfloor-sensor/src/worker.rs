@@ -250,6 +250,9 @@ impl FlowSink<FlowUser> for Sink<'_> {
         }
         flow.user.app = app;
         flow.user.detect = fd;
+        if flow.user.app.no_inspection() {
+            return;
+        }
         if let Some(w) = self.det.as_deref_mut() {
             let s = w.settings.clone();
             let s = &*s;

@@ -101,6 +101,23 @@ pub enum AppState {
     Failed,
 }
 
+impl AppState {
+    /// Payload inspection is over for this flow: TLS application data has
+    /// started and `encryption-handling` is not `full` (Suricata's default
+    /// `track-only` stops content inspection of encrypted sessions).
+    pub fn no_inspection(&self) -> bool {
+        match self {
+            AppState::Tls(t) => {
+                let st = &t.state;
+                st.config().encryption_handling
+                    != watchfloor_applayer::tls::EncryptionHandling::Full
+                    && (st.client.app_data_records > 0 || st.server.app_data_records > 0)
+            }
+            _ => false,
+        }
+    }
+}
+
 /// A protocol a TCP probe recognised, and the direction its first message
 /// travels (a request or ClientHello goes to the server).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
