@@ -28,13 +28,15 @@ fn fmix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
-/// Keys live in one arena; slots hold `(tag << 32) | (entry + 1)`, 0 = empty.
+/// Slots hold `(tag << 32) | (record offset + 1)`, 0 = empty. A record in
+/// the arena is `[entry: u32][len: u32][key bytes]`, so a probe that finds
+/// its tag reads one place for the key and the entry number: a hit costs
+/// two cache misses (slot, record) on a table too big for the caches.
 #[derive(Debug, Default)]
 pub(crate) struct ByteTable {
     slots: Vec<u64>,
     mask: usize,
-    /// Per entry: offset and length of the key in `arena`.
-    keys: Vec<(u32, u32)>,
+    len: usize,
     arena: Vec<u8>,
 }
 
@@ -48,38 +50,45 @@ impl ByteTable {
         let mut t = ByteTable {
             slots: vec![0; cap],
             mask: cap - 1,
-            keys: Vec::with_capacity(n),
+            len: n,
             arena: Vec::new(),
         };
         for (i, (h, key)) in items.enumerate() {
-            let off = t.arena.len() as u32;
+            let off = t.arena.len() as u64;
+            t.arena.extend_from_slice(&(i as u32).to_le_bytes());
+            t.arena.extend_from_slice(&(key.len() as u32).to_le_bytes());
             t.arena.extend_from_slice(key);
-            t.keys.push((off, key.len() as u32));
             let m = fmix(h);
             let tag = m >> 32;
             let mut s = (m as usize) & t.mask;
             while t.slots[s] != 0 {
                 s = (s + 1) & t.mask;
             }
-            t.slots[s] = (tag << 32) | (i as u64 + 1);
+            t.slots[s] = (tag << 32) | (off + 1);
         }
         t
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.keys.len()
+        self.len
     }
 
+    /// Entry number and key of the record at `off`.
     #[inline]
-    pub(crate) fn key(&self, entry: u32) -> &[u8] {
-        let (off, len) = self.keys[entry as usize];
-        &self.arena[off as usize..(off + len) as usize]
+    fn record(&self, off: usize) -> (u32, &[u8]) {
+        let word = |at: usize| {
+            let mut b = [0u8; 4];
+            b.copy_from_slice(&self.arena[at..at + 4]);
+            u32::from_le_bytes(b)
+        };
+        let len = word(off + 4) as usize;
+        (word(off), &self.arena[off + 8..off + 8 + len])
     }
 
     /// The entry whose hash is `h` and whose key satisfies `eq`.
     #[inline]
     pub(crate) fn find(&self, h: u64, mut eq: impl FnMut(&[u8]) -> bool) -> Option<u32> {
-        if self.keys.is_empty() {
+        if self.len == 0 {
             return None;
         }
         let m = fmix(h);
@@ -91,8 +100,8 @@ impl ByteTable {
                 return None;
             }
             if v >> 32 == tag {
-                let e = (v as u32) - 1;
-                if eq(self.key(e)) {
+                let (e, key) = self.record((v as u32 - 1) as usize);
+                if eq(key) {
                     return Some(e);
                 }
             }
@@ -102,7 +111,7 @@ impl ByteTable {
 
     /// Approximate heap bytes.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * 8 + self.keys.capacity() * 8 + self.arena.capacity()
+        self.slots.capacity() * 8 + self.arena.capacity()
     }
 }
 

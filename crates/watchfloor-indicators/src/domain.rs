@@ -1,24 +1,63 @@
-//! Domain matching: one hash table of lower-case names. A lookup hashes the
-//! queried name right to left in one pass, folding case as it goes, and
-//! records the hash at each label boundary: those are the hashes of the
-//! name's label suffixes (`a.b.example.com`, `b.example.com`, ...). The
-//! suffixes are probed longest first; an entry found links to the next
-//! shorter entry that matches subdomains, so all hits come out most
-//! specific first without further probing.
+//! Domain matching: one hash table of lower-case names. A name's hash is
+//! built label by label from the right (`com`, then `example.com`, ...), so
+//! one right-to-left pass over the queried name yields the hash of every
+//! label suffix. Each suffix is checked against a Bloom filter that stays
+//! in cache, and only suffixes that pass are probed in the table. The
+//! longest suffix entry that applies (the name itself, or a parent with
+//! subdomain indicators) wins; it links to the next shorter entry that
+//! matches subdomains, so all hits come out most specific first.
 
-use crate::bytetable::{fnv_step, ByteTable, FNV_INIT};
+use crate::bytetable::ByteTable;
 use crate::hits::{slice, Hits, Node, NONE};
 use crate::{DomainScope, Indicator};
 
 /// Longest name (without trailing dot) a domain indicator may have.
 pub(crate) const MAX_NAME: usize = 253;
 
-/// Hash of `name` as the lookup computes it: FNV-1a right to left over
-/// ASCII-lower-cased bytes.
-pub(crate) fn rev_hash(name: &[u8]) -> u64 {
-    name.iter()
-        .rev()
-        .fold(FNV_INIT, |h, &b| fnv_step(h, b.to_ascii_lowercase()))
+const K: u64 = 0x9e37_79b9_7f4a_7c15;
+const INIT: u64 = 0x243f_6a88_85a3_08d3;
+
+/// ASCII lower case of 8 bytes at once (other bytes unchanged).
+#[inline(always)]
+fn lower8(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let hept = w & (0x7f * ONES);
+    let ge_a = hept.wrapping_add((0x80 - b'A' as u64) * ONES);
+    let gt_z = hept.wrapping_add((0x7f - b'Z' as u64) * ONES);
+    let upper = !w & (ge_a ^ gt_z) & (0x80 * ONES);
+    w | (upper >> 2)
+}
+
+/// Hash of one label, case folded, eight bytes per step.
+#[inline(always)]
+fn label_hash(label: &[u8]) -> u64 {
+    let mut h = (label.len() as u64).wrapping_mul(K);
+    let mut chunks = label.chunks_exact(8);
+    for c in &mut chunks {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        h = (h ^ lower8(u64::from_le_bytes(b))).wrapping_mul(K);
+        h ^= h >> 29;
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut b = [0u8; 8];
+        b[..rest.len()].copy_from_slice(rest);
+        h = (h ^ lower8(u64::from_le_bytes(b))).wrapping_mul(K);
+        h ^= h >> 29;
+    }
+    h
+}
+
+/// Hash of `label.suffix` from the hash of `suffix`.
+#[inline(always)]
+fn extend(suffix: u64, label: &[u8]) -> u64 {
+    (suffix.rotate_left(27) ^ label_hash(label)).wrapping_mul(0xff51_afd7_ed55_8ccd)
+}
+
+/// Hash of a whole name, as the lookup computes it for a suffix.
+pub(crate) fn name_hash(name: &[u8]) -> u64 {
+    name.rsplit(|&b| b == b'.').fold(INIT, extend)
 }
 
 #[derive(Debug, Default)]
@@ -32,6 +71,24 @@ pub(crate) struct DomainTable {
     pub(crate) nodes: Vec<Node>,
     pub(crate) ids: Vec<u32>,
     max_len: usize,
+    /// One-hash Bloom filters over the hashes of the names that have
+    /// indicators for themselves (`full`) and for names below them (`sub`),
+    /// 16+ bits per name (256 KiB each for 100k names, so they stay in
+    /// cache): most suffixes are rejected without touching the table, and
+    /// the parents of an exact-only name are not probed at all.
+    filter_full: Vec<u64>,
+    filter_sub: Vec<u64>,
+    filter_shift: u32,
+}
+
+#[inline(always)]
+fn test_bit(filter: &[u64], b: usize) -> bool {
+    filter[b / 64] & (1 << (b % 64)) != 0
+}
+
+#[inline(always)]
+fn filter_bit(h: u64, shift: u32) -> usize {
+    (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> shift) as usize
 }
 
 impl DomainTable {
@@ -49,7 +106,7 @@ impl DomainTable {
             }
             groups.last_mut().expect("pushed").push(i);
         }
-        let table = ByteTable::build(names.iter().map(|n| (rev_hash(n), *n)));
+        let table = ByteTable::build(names.iter().map(|n| (name_hash(n), *n)));
         let mut ids = Vec::new();
         let mut full = Vec::with_capacity(names.len());
         let mut nodes = Vec::with_capacity(names.len());
@@ -73,7 +130,23 @@ impl DomainTable {
                 parent: NONE,
             });
         }
+        let bits = (names.len() * 16).max(512).next_power_of_two();
+        let filter_shift = 64 - bits.trailing_zeros();
+        let mut filter_full = vec![0u64; bits / 64];
+        let mut filter_sub = vec![0u64; bits / 64];
+        for (e, n) in names.iter().enumerate() {
+            let b = filter_bit(name_hash(n), filter_shift);
+            if full[e].1 > 0 {
+                filter_full[b / 64] |= 1 << (b % 64);
+            }
+            if nodes[e].len > 0 {
+                filter_sub[b / 64] |= 1 << (b % 64);
+            }
+        }
         let mut t = DomainTable {
+            filter_full,
+            filter_sub,
+            filter_shift,
             table,
             full,
             nodes,
@@ -87,7 +160,7 @@ impl DomainTable {
             for (i, &b) in name.iter().enumerate() {
                 if b == b'.' && i + 1 < name.len() {
                     let suffix = &name[i + 1..];
-                    if let Some(p) = t.table.find(rev_hash(suffix), |k| k == suffix) {
+                    if let Some(p) = t.table.find(name_hash(suffix), |k| k == suffix) {
                         if t.nodes[p as usize].len > 0 {
                             parent = p;
                             break;
@@ -113,50 +186,60 @@ impl DomainTable {
         if self.table.len() == 0 || name.is_empty() {
             return Hits::empty();
         }
-        // Hashes of the label suffixes not longer than the longest key,
-        // shortest first. Keys have no empty labels and are at most 253
-        // bytes, so at most 127 suffixes can match.
-        let mut sfx = [(0u64, 0u32); 128];
-        let mut n = 0usize;
-        let mut h = FNV_INIT;
-        let stop = name.len().saturating_sub(self.max_len);
-        let mut i = name.len();
-        while i > stop {
-            i -= 1;
-            let b = name[i];
-            h = fnv_step(h, b.to_ascii_lowercase());
-            if b != b'.' && (i == 0 || name[i - 1] == b'.') {
-                sfx[n] = (h, i as u32);
-                n += 1;
-                if n == sfx.len() {
-                    break;
+        // Suffixes shortest first; the longest entry that applies wins.
+        let mut best: Option<(usize, bool)> = None;
+        let mut h = INIT;
+        let mut end = name.len();
+        loop {
+            let start = name[..end]
+                .iter()
+                .rposition(|&b| b == b'.')
+                .map_or(0, |p| p + 1);
+            let suffix_len = name.len() - start;
+            if suffix_len > self.max_len {
+                break;
+            }
+            let label = &name[start..end];
+            h = extend(h, label);
+            let f = filter_bit(h, self.filter_shift);
+            let filter = if start == 0 {
+                &self.filter_full
+            } else {
+                &self.filter_sub
+            };
+            if !label.is_empty() && test_bit(filter, f) {
+                let rest = &name[start..];
+                if let Some(e) = self
+                    .table
+                    .find(h, |k| k.len() == rest.len() && k.eq_ignore_ascii_case(rest))
+                {
+                    let e = e as usize;
+                    if start == 0 && self.full[e].1 > 0 {
+                        best = Some((e, true));
+                    } else if start > 0 && self.nodes[e].len > 0 {
+                        best = Some((e, false));
+                    }
                 }
             }
+            if start == 0 {
+                break;
+            }
+            end = start - 1;
         }
-        for &(h, pos) in sfx[..n].iter().rev() {
-            let rest = &name[pos as usize..];
-            let Some(e) = self
-                .table
-                .find(h, |k| k.len() == rest.len() && k.eq_ignore_ascii_case(rest))
-            else {
-                continue;
-            };
-            let e = e as usize;
-            if pos == 0 {
+        match best {
+            None => Hits::empty(),
+            Some((e, true)) => {
                 let (s, l) = self.full[e];
-                return Hits::new(
+                Hits::new(
                     inds,
                     &self.ids,
                     slice(&self.ids, s, l),
                     &self.nodes,
                     self.nodes[e].parent,
-                );
+                )
             }
-            if self.nodes[e].len > 0 {
-                return Hits::new(inds, &self.ids, &[], &self.nodes, e as u32);
-            }
+            Some((e, false)) => Hits::new(inds, &self.ids, &[], &self.nodes, e as u32),
         }
-        Hits::empty()
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
@@ -164,5 +247,6 @@ impl DomainTable {
             + self.full.capacity() * 8
             + self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.ids.capacity() * 4
+            + (self.filter_full.capacity() + self.filter_sub.capacity()) * 8
     }
 }

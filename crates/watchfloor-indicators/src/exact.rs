@@ -48,12 +48,10 @@ impl KeyTable {
         self.table.len()
     }
 
+    /// The indicators of the key whose hash is `h` and which satisfies `eq`.
     #[inline]
-    pub(crate) fn lookup(&self, key: &[u8]) -> &[u32] {
-        if key.len() > self.max_len {
-            return &[];
-        }
-        match self.table.find(fnv(key), |k| k == key) {
+    pub(crate) fn find(&self, h: u64, eq: impl FnMut(&[u8]) -> bool) -> &[u32] {
+        match self.table.find(h, eq) {
             Some(e) => {
                 let (s, l) = self.ranges[e as usize];
                 slice(&self.ids, s, l)
@@ -111,15 +109,23 @@ impl<const N: usize> HexTable<N> {
     }
 }
 
-#[inline]
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
+/// Hex digit values; 0xff for anything else. A table rather than
+/// branches: digits of hashes are random, so branches would mispredict.
+static HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Exactly `2 * N` hex digits, either case.
 #[inline]
@@ -128,10 +134,14 @@ pub(crate) fn decode_hex<const N: usize>(hex: &[u8]) -> Option<[u8; N]> {
         return None;
     }
     let mut out = [0u8; N];
+    let mut bad = 0u8;
     for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
-        *o = (hex_val(pair[0])? << 4) | hex_val(pair[1])?;
+        let (a, b) = (HEX[pair[0] as usize], HEX[pair[1] as usize]);
+        bad |= a | b;
+        *o = (a << 4) | (b & 0x0f);
     }
-    Some(out)
+    // Valid digits are < 16, so any 0xff shows in the high bits.
+    (bad & 0xf0 == 0).then_some(out)
 }
 
 /// Length of a JA4 fingerprint: `t13d1516h2_8daaf6152771_b186095e22b6`.

@@ -32,7 +32,7 @@ use exact::{ja4_key, HexTable, KeyTable, JA4_LEN};
 use hits::NONE;
 use ip::{PrefixIn, PrefixTable};
 use load::Key;
-use url::{url_key, KeyBuf};
+use url::{url_key, EqSink, HashSink};
 
 /// The loaded indicators and their matchers.
 #[derive(Debug)]
@@ -185,11 +185,16 @@ impl IndicatorSet {
             // shrinks), so longer inputs cannot match.
             return Hits::empty();
         }
-        let mut buf = KeyBuf::new();
-        if url_key(host, uri, &mut buf).is_err() {
+        // Hash the normalised key as it streams out; then compare the
+        // candidate by normalising again: no buffer, no allocation.
+        let mut hs = HashSink::new(self.urls.max_len);
+        if url_key(host, uri, &mut hs).is_err() {
             return Hits::empty();
         }
-        self.flat(self.urls.lookup(buf.as_bytes()))
+        self.flat(self.urls.find(hs.h, |key| {
+            let mut eq = EqSink::new(key);
+            url_key(host, uri, &mut eq).is_ok() && eq.done()
+        }))
     }
 
     /// JA3 (client) indicators for a JA3 hash in hex, either case.

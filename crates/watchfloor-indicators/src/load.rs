@@ -265,9 +265,11 @@ impl Builder {
                 }
                 match AttrName::parse(f) {
                     Some(a) => cols.push(Some(a)),
-                    None => return Err(format!(
+                    None => {
+                        return Err(format!(
                         "unknown column '{f}' in header (columns after type,value: {ATTR_NAMES})"
-                    )),
+                    ))
+                    }
                 }
             }
             st.columns = cols;
@@ -742,7 +744,7 @@ fn parse_url(v: &str) -> Result<Box<[u8]>, String> {
             "url '{v}': {c:?} is not allowed (percent-encode it)"
         ));
     }
-    let mut buf = KeyBuf::new();
+    let mut buf = KeyBuf(Vec::new());
     url_key(host, rest, &mut buf).map_err(|_| format!("url '{v}': too long"))?;
-    Ok(buf.as_bytes().into())
+    Ok(buf.0.into_boxed_slice())
 }

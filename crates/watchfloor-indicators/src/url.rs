@@ -13,36 +13,85 @@
 //! A request in absolute form (`GET http://host/path`, as proxies see it)
 //! takes its host from the URI rather than from the `Host` header.
 
-/// Longest normalised key an indicator may have; longer traffic URLs
-/// cannot match and are rejected without being scanned to the end.
+use crate::bytetable::{fnv_step, FNV_INIT};
+
+/// Longest normalised key an indicator may have.
 pub(crate) const MAX_KEY: usize = 4096;
 
-/// A fixed buffer the key is written into, so lookups do not allocate.
-pub(crate) struct KeyBuf {
-    buf: [u8; MAX_KEY],
-    len: usize,
+/// Where the normaliser writes the key: a buffer at load time; at lookup
+/// time a hasher and then a comparator, so lookups neither allocate nor
+/// copy. `Err` stops the normaliser.
+pub(crate) trait Sink {
+    fn push(&mut self, b: u8) -> Result<(), ()>;
 }
 
-impl KeyBuf {
-    pub(crate) fn new() -> KeyBuf {
-        KeyBuf {
-            buf: [0; MAX_KEY],
-            len: 0,
-        }
-    }
+/// Collects the key (load time).
+pub(crate) struct KeyBuf(pub(crate) Vec<u8>);
 
-    #[inline]
+impl Sink for KeyBuf {
     fn push(&mut self, b: u8) -> Result<(), ()> {
-        if self.len == MAX_KEY {
+        if self.0.len() == MAX_KEY {
             return Err(());
         }
-        self.buf[self.len] = b;
-        self.len += 1;
+        self.0.push(b);
         Ok(())
     }
+}
 
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+/// FNV-1a of the key, giving up past `max` bytes (no key is longer).
+pub(crate) struct HashSink {
+    pub(crate) h: u64,
+    len: usize,
+    max: usize,
+}
+
+impl HashSink {
+    pub(crate) fn new(max: usize) -> HashSink {
+        HashSink {
+            h: FNV_INIT,
+            len: 0,
+            max,
+        }
+    }
+}
+
+impl Sink for HashSink {
+    #[inline]
+    fn push(&mut self, b: u8) -> Result<(), ()> {
+        if self.len == self.max {
+            return Err(());
+        }
+        self.len += 1;
+        self.h = fnv_step(self.h, b);
+        Ok(())
+    }
+}
+
+/// Compares the key with a stored one, stopping at the first difference.
+pub(crate) struct EqSink<'a> {
+    key: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> EqSink<'a> {
+    pub(crate) fn new(key: &'a [u8]) -> EqSink<'a> {
+        EqSink { key, pos: 0 }
+    }
+
+    pub(crate) fn done(&self) -> bool {
+        self.pos == self.key.len()
+    }
+}
+
+impl Sink for EqSink<'_> {
+    #[inline]
+    fn push(&mut self, b: u8) -> Result<(), ()> {
+        if self.key.get(self.pos) == Some(&b) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(())
+        }
     }
 }
 
@@ -105,7 +154,7 @@ fn unreserved(c: u8) -> bool {
 
 /// Writes the match key of a request for `uri` with `Host: host` into
 /// `out`. `Err` when the key does not fit (it then matches nothing).
-pub(crate) fn url_key(host: &[u8], uri: &[u8], out: &mut KeyBuf) -> Result<(), ()> {
+pub(crate) fn url_key(host: &[u8], uri: &[u8], out: &mut impl Sink) -> Result<(), ()> {
     let (host, uri) = split_absolute(uri).unwrap_or((host, uri));
     for &c in host_part(host) {
         out.push(c.to_ascii_lowercase())?;
@@ -145,9 +194,9 @@ mod tests {
     use super::*;
 
     fn key(host: &str, uri: &str) -> String {
-        let mut b = KeyBuf::new();
+        let mut b = KeyBuf(Vec::new());
         url_key(host.as_bytes(), uri.as_bytes(), &mut b).unwrap();
-        String::from_utf8(b.as_bytes().to_vec()).unwrap()
+        String::from_utf8(b.0).unwrap()
     }
 
     #[test]
@@ -168,7 +217,7 @@ mod tests {
 
     #[test]
     fn too_long_is_an_error() {
-        let mut b = KeyBuf::new();
+        let mut b = KeyBuf(Vec::new());
         let long = vec![b'a'; MAX_KEY + 1];
         assert!(url_key(b"h", &long, &mut b).is_err());
     }
