@@ -96,6 +96,7 @@ pub enum SigCompileError {
 fn tx_check_app(c: &Check) -> Option<&'static str> {
     match c {
         Check::TlsVersion(_)
+        | Check::SslVersion { .. }
         | Check::TlsCertChainLen(_)
         | Check::TlsCertValidity { .. }
         | Check::TlsCertExpired(_)
@@ -156,6 +157,15 @@ impl CompiledSig {
                 if app.is_none() {
                     app = Some(a.to_string());
                 }
+            }
+            // Certificate properties exist only in the server's direction.
+            if matches!(
+                c,
+                Check::TlsCertChainLen(_)
+                    | Check::TlsCertValidity { .. }
+                    | Check::TlsCertExpired(_)
+            ) {
+                tx_dir = Some(FlowDir::ToClient);
             }
         }
         let flow = sig.flow().copied().unwrap_or_default();

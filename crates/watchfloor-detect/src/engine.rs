@@ -684,14 +684,15 @@ impl Engine {
         s.matched.clear();
         for &r in &cands {
             let cs = &self.sigs[r as usize];
+            let dir = ctx.flow.map_or(0, |f| dir_index(f.dir) as u8);
             if let (Some(t), Some(f)) = (tx_id, flow.as_deref()) {
-                if f.tx_done(t, r) {
+                if f.tx_done(t, r, dir) {
                     continue;
                 }
             }
             if eval::matches(self, cs, ctx, data, flow.as_deref_mut(), s) {
                 if let (Some(t), Some(f)) = (tx_id, flow.as_deref_mut()) {
-                    f.mark_tx(t, r);
+                    f.mark_tx(t, r, dir);
                 }
                 eval::on_match(self, cs, ctx, flow.as_deref_mut());
                 if cs.sig.header.action == Action::Pass {

@@ -294,6 +294,7 @@ fn check_ok(
             _ => false,
         },
         Check::TlsVersion(_)
+        | Check::SslVersion { .. }
         | Check::TlsCertChainLen(_)
         | Check::TlsCertValidity { .. }
         | Check::TlsCertExpired(_)

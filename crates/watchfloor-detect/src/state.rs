@@ -14,9 +14,10 @@ pub struct FlowDetect {
     ints: Vec<(u32, u32)>,
     /// IP-only rules already ran for this direction (to server, to client).
     pub(crate) iponly_done: [bool; 2],
-    /// (transaction, rule) pairs that matched: a rule matches a
-    /// transaction once, whichever direction it is inspected in.
-    tx_matched: Vec<(u64, u32)>,
+    /// (transaction, rule, direction) that matched: a rule matches a
+    /// transaction once per direction, as Suricata keeps detection state
+    /// per direction of a transaction.
+    tx_matched: Vec<(u64, u32, u8)>,
     /// The last bytes of each direction's stream, for patterns that
     /// straddle two chunks (to server, to client).
     pub(crate) stream_tail: [Vec<u8>; 2],
@@ -47,16 +48,21 @@ impl FlowDetect {
             Err(i) => self.bits.insert(i, bit),
         }
     }
-    pub(crate) fn tx_done(&self, tx: u64, rule: u32) -> bool {
-        self.tx_matched.contains(&(tx, rule))
+    pub(crate) fn tx_done(&self, tx: u64, rule: u32, dir: u8) -> bool {
+        self.tx_matched.contains(&(tx, rule, dir))
     }
-    pub(crate) fn mark_tx(&mut self, tx: u64, rule: u32) {
+    pub(crate) fn mark_tx(&mut self, tx: u64, rule: u32, dir: u8) {
         // Old transactions are finished with; keep the list short.
         if self.tx_matched.len() >= 64 {
-            let newest = self.tx_matched.iter().map(|(t, _)| *t).max().unwrap_or(0);
-            self.tx_matched.retain(|(t, _)| t + 8 > newest);
+            let newest = self
+                .tx_matched
+                .iter()
+                .map(|(t, _, _)| *t)
+                .max()
+                .unwrap_or(0);
+            self.tx_matched.retain(|(t, _, _)| t + 8 > newest);
         }
-        self.tx_matched.push((tx, rule));
+        self.tx_matched.push((tx, rule, dir));
     }
     pub fn int(&self, id: u32) -> Option<u32> {
         self.ints.iter().find(|(i, _)| *i == id).map(|(_, v)| *v)

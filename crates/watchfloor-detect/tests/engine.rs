@@ -805,7 +805,10 @@ fn dns_query_is_a_multi_buffer() {
 }
 
 #[test]
-fn a_tx_rule_matching_both_directions_alerts_once_per_transaction() {
+/// Suricata keeps detection state per transaction and direction: a rule on
+/// a both-way buffer may alert once for the request side and once for the
+/// response side, never twice for the same side.
+fn a_tx_rule_alerts_once_per_transaction_and_direction() {
     let mut h = Harness::new(&[
         r#"alert http any any -> any any (msg:"keep-alive"; http.header; content:"keep-alive"; sid:1;)"#,
         r#"alert http any any -> any any (msg:"response only"; flow:to_client; http.header; content:"keep-alive"; sid:2;)"#,
@@ -817,14 +820,19 @@ fn a_tx_rule_matching_both_directions_alerts_once_per_transaction() {
     let s = tcp([93, 184, 216, 34], 80, [10, 0, 0, 1], 40000, b"");
     let mut fd = FlowDetect::default();
     assert_eq!(h.tx(&c, ts, 0, &tx, Some(&mut fd)), [1]);
-    assert_eq!(h.tx(&s, tc, 0, &tx, Some(&mut fd)), [2]);
+    assert_eq!(
+        h.tx(&c, ts, 0, &tx, Some(&mut fd)),
+        NONE,
+        "request side done"
+    );
+    assert_eq!(h.tx(&s, tc, 0, &tx, Some(&mut fd)), [1, 2]);
     assert_eq!(h.tx(&s, tc, 0, &tx, Some(&mut fd)), NONE, "tx 0 is done");
     assert_eq!(
         h.tx(&c, ts, 1, &tx, Some(&mut fd)),
         [1],
         "a new transaction"
     );
-    assert_eq!(h.tx(&s, tc, 1, &tx, Some(&mut fd)), [2]);
+    assert_eq!(h.tx(&s, tc, 1, &tx, Some(&mut fd)), [1, 2]);
 }
 
 #[test]

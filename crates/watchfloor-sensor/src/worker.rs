@@ -452,7 +452,8 @@ impl Worker {
         if !in_flow {
             if let Some(w) = self.det.as_mut() {
                 let s = w.settings.clone();
-                detect_flowless(&s, w, &mut self.out, raw.data, &pkt, pcap_cnt);
+                let ethernet = self.settings.recorder.ethernet;
+                detect_flowless(&s, w, &mut self.out, raw.data, &pkt, pcap_cnt, ethernet);
             }
         }
         self.out.drain_to(self.eve.as_deref(), false)?;
@@ -491,6 +492,7 @@ fn detect_flowless(
     frame: &[u8],
     pkt: &Packet<'_>,
     pcap_cnt: u64,
+    ethernet: bool,
 ) {
     let unspecified = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
     let (sp, dp) = pkt.l4.ports();
@@ -526,7 +528,13 @@ fn detect_flowless(
         ip_v: pkt.ip.map(|i| i.version),
     };
     detect::write_alerts::<FlowUser>(s, w, None, Direction::ToServer, &env, out, &ev, &|| {
-        packet_record(pkt, pcap_cnt)
+        let mut rec = packet_record(pkt, pcap_cnt);
+        if ethernet {
+            if let Some(e) = pkt.ether {
+                rec.ether = Some(crate::applayer::ether_info(e.src, e.dst));
+            }
+        }
+        rec
     });
 }
 

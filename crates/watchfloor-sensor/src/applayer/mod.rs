@@ -158,6 +158,15 @@ pub struct Envelope {
     pub ethernet: bool,
 }
 
+/// The `ether` object of a record: source and destination MACs.
+pub(crate) fn ether_info(src: [u8; 6], dst: [u8; 6]) -> EtherInfo {
+    EtherInfo {
+        src_mac: Some(mac_str(&src)),
+        dest_mac: Some(mac_str(&dst)),
+        ..EtherInfo::default()
+    }
+}
+
 fn mac_str(m: &[u8; 6]) -> String {
     format!(
         "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
@@ -576,11 +585,7 @@ pub fn envelope<U>(flow: &Flow<U>, dir: Direction, env: &Envelope, body: EventBo
         None => None,
     };
     if let Some((s, d)) = macs {
-        rec.ether = Some(EtherInfo {
-            src_mac: Some(mac_str(&s)),
-            dest_mac: Some(mac_str(&d)),
-            ..EtherInfo::default()
-        });
+        rec.ether = Some(ether_info(s, d));
     }
     if let Some(seed) = env.community_seed {
         let (sp, dp) = match flow.icmp() {

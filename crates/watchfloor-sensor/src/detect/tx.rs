@@ -173,11 +173,16 @@ impl TxSource for TlsSrc<'_> {
         }
     }
 
-    fn check(&self, c: &Check, _dir: FlowDir) -> Option<bool> {
+    fn check(&self, c: &Check, dir: FlowDir) -> Option<bool> {
         let st = self.0;
         let certs = AppDir::ToClient;
         Some(match c {
             Check::TlsVersion(vs) => vs.contains(&tb::version(st)),
+            // `ssl_version:!tls1.0,...`: the version of the direction inspected.
+            Check::SslVersion { any, not } => {
+                let v = tb::ssl_version(st, app_dir(dir));
+                v != 0 && (any.contains(&v) || (!not.is_empty() && !not.contains(&v)))
+            }
             Check::TlsCertChainLen(op) => op.matches(tb::cert_chain_len(st, certs) as u64),
             Check::TlsCertValidity { not_after, op } => match tb::cert_validity(st, certs) {
                 Some((nb, na)) => {
