@@ -53,6 +53,10 @@ pub struct SensorConfig {
     pub threshold_file: Option<std::path::PathBuf>,
     /// `vars.address-groups` / `vars.port-groups` (HOME_NET and friends).
     pub vars: VarsSection,
+    /// Watchfloor's indicator files (IP/CIDR, domains, URLs, JA3/JA4...;
+    /// format in crates/watchfloor-indicators/README.md); `--indicators`
+    /// adds to them.
+    pub indicator_files: Vec<std::path::PathBuf>,
     /// Environment values the run sees instead of the process's own (the
     /// conformance runner passes a case's `env` here). Not part of the file.
     #[serde(skip)]
@@ -461,6 +465,10 @@ impl SensorConfig {
                 ins(&[k], path(p));
             }
         }
+        ins(
+            &["indicator-files"],
+            toml::Value::Array(self.indicator_files.iter().map(|p| path(p)).collect()),
+        );
         let mut addr = toml::Table::new();
         for (k, v) in &self.vars.address_groups {
             addr.insert(k.clone(), v.clone().into());

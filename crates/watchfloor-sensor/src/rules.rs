@@ -19,6 +19,8 @@ pub struct RuleSelection {
     pub exclusive: Vec<PathBuf>,
     /// `-s`: these files in addition to the configuration's.
     pub extra: Vec<PathBuf>,
+    /// `--indicators`: indicator files in addition to `indicator-files`.
+    pub indicators: Vec<PathBuf>,
 }
 
 /// The outcome of loading: the engine (when any rule loaded) and every rule
@@ -29,6 +31,8 @@ pub struct RulesLoad {
     pub build_errors: Vec<BuildError>,
     pub files: Vec<PathBuf>,
     pub elapsed: Duration,
+    /// What the indicator files gave, when any were named.
+    pub indicators: Option<watchfloor_indicators::LoadReport>,
 }
 
 impl RulesLoad {
@@ -42,11 +46,24 @@ impl RulesLoad {
         self.settings.as_ref().map_or(0, |s| s.engine.len())
     }
 
-    /// Every failure as `file:line: sid N: reason`.
+    /// Every rule that failed, as `file:line: sid N: reason`.
     pub fn failure_lines(&self) -> Vec<String> {
         let mut v: Vec<String> = self.report.errors.iter().map(|e| e.to_string()).collect();
         v.extend(self.build_errors.iter().map(|e| e.to_string()));
         v
+    }
+
+    /// Every indicator line that failed, as `file:line: reason`.
+    pub fn indicator_failure_lines(&self) -> Vec<String> {
+        self.indicators
+            .as_ref()
+            .map(|r| r.errors.iter().map(|e| e.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Indicators loaded.
+    pub fn indicators_loaded(&self) -> usize {
+        self.indicators.as_ref().map_or(0, |r| r.counts.loaded)
     }
 }
 
@@ -113,10 +130,19 @@ pub fn rule_files(c: &SensorConfig, sel: &RuleSelection) -> Vec<PathBuf> {
 /// in the result, not an error (Suricata goes on without it).
 pub fn load(c: &SensorConfig, sel: &RuleSelection) -> Result<Option<RulesLoad>, String> {
     let files = rule_files(c, sel);
-    if files.is_empty() {
+    let mut ioc_files: Vec<PathBuf> = c.indicator_files.clone();
+    ioc_files.extend(sel.indicators.iter().cloned());
+    if files.is_empty() && ioc_files.is_empty() {
         return Ok(None);
     }
     let started = Instant::now();
+    let (indicators, ioc_report) = if ioc_files.is_empty() {
+        (None, None)
+    } else {
+        let (set, report) =
+            watchfloor_indicators::load_files(&ioc_files).map_err(|e| e.to_string())?;
+        (Some(Arc::new(set)), Some(report))
+    };
     let classes = classifications(c)?;
     let vars = vars(c);
     let report =
@@ -132,10 +158,11 @@ pub fn load(c: &SensorConfig, sel: &RuleSelection) -> Result<Option<RulesLoad>, 
         .iter()
         .map(|c| (c.name.clone(), c.description.clone()))
         .collect();
-    let settings = (!engine.is_empty()).then(|| DetectSettings {
+    let settings = (!engine.is_empty() || indicators.is_some()).then(|| DetectSettings {
         engine: Arc::new(engine),
         categories: Arc::new(categories),
         alert: AlertOptions::from_config(c),
+        indicators,
     });
     Ok(Some(RulesLoad {
         settings,
@@ -143,5 +170,6 @@ pub fn load(c: &SensorConfig, sel: &RuleSelection) -> Result<Option<RulesLoad>, 
         build_errors,
         files,
         elapsed: started.elapsed(),
+        indicators: ioc_report,
     }))
 }

@@ -137,6 +137,8 @@ pub struct FlowUser {
     pub stream_bytes: [u64; 2],
     pub app: AppState,
     pub detect: watchfloor_detect::FlowDetect,
+    /// The flow's addresses were checked against the indicator sets.
+    pub ioc_checked: bool,
 }
 
 /// The flow table's callbacks: where records are rendered.
@@ -230,6 +232,30 @@ impl FlowSink<FlowUser> for Sink<'_> {
             let mut events = events;
             events.clear();
             w.stream_events = events;
+            if let (Some(set), false) = (&s.indicators, flow.user.ioc_checked) {
+                flow.user.ioc_checked = true;
+                if set.has(watchfloor_indicators::Kind::Ip) {
+                    let hits: Vec<_> = set
+                        .match_ip(flow.src_ip())
+                        .chain(set.match_ip(flow.dst_ip()))
+                        .collect();
+                    if !hits.is_empty() && s.alert.enabled {
+                        let ev = detect::alert::Evidence {
+                            payload: pkt.payload,
+                            frame: Some((self.frame, pkt.linktype.number())),
+                            stream: false,
+                            ip_v: None,
+                        };
+                        for ind in hits {
+                            self.out.push(&detect::alert::render_indicator(
+                                s, ind, flow, dir, &env, None, &ev,
+                            ));
+                            w.alert_count += 1;
+                        }
+                        flow.alerted = true;
+                    }
+                }
+            }
         }
     }
 

@@ -241,6 +241,62 @@ pub fn render<U>(
     ev: &Evidence<'_>,
 ) -> EveRecord {
     let sig = s.engine.sig(a.rule);
+    let mut rec = flow_envelope(flow, dir, env);
+    rec.tx_id = a.tx_id;
+    let head = alert_obj(s, sig, &rec);
+    finish(s, rec, &head, flow, dir, env, app_obj, ev)
+}
+
+/// An alert for an indicator hit: `alert.signature` names the indicator and
+/// its source; `alert.metadata` carries them as fields (kind, value, source,
+/// id, tlp) for the hub to correlate on.
+pub fn render_indicator<U>(
+    s: &DetectSettings,
+    ind: &watchfloor_indicators::Indicator,
+    flow: &Flow<U>,
+    dir: Direction,
+    env: &Envelope,
+    app_obj: Option<&(&'static str, Box<RawValue>)>,
+    ev: &Evidence<'_>,
+) -> EveRecord {
+    let rec = flow_envelope(flow, dir, env);
+    let signature = format!(
+        "WATCHFLOOR INDICATOR {} {} (source: {})",
+        ind.kind, ind.value, ind.source
+    );
+    let mut md = serde_json::Map::new();
+    let mut put = |k: &str, v: String| {
+        md.insert(k.to_string(), serde_json::Value::Array(vec![v.into()]));
+    };
+    put("indicator_kind", ind.kind.to_string());
+    put("indicator", ind.value.to_string());
+    put("indicator_source", ind.source.to_string());
+    if let Some(id) = &ind.id {
+        put("indicator_id", id.to_string());
+    }
+    if let Some(t) = ind.tlp {
+        put("tlp", t.to_string());
+    }
+    if let Some(d) = &ind.desc {
+        put("indicator_desc", d.to_string());
+    }
+    put("indicator_file", format!("{}:{}", ind.file, ind.line));
+    let head = AlertObj {
+        action: "allowed",
+        gid: 1,
+        signature_id: super::indicators::sid(ind.kind),
+        rev: 1,
+        signature: &signature,
+        category: "Known indicator of compromise",
+        severity: ind.severity,
+        source: None,
+        target: None,
+        metadata: Some(md),
+    };
+    finish(s, rec, &head, flow, dir, env, app_obj, ev)
+}
+
+fn flow_envelope<U>(flow: &Flow<U>, dir: Direction, env: &Envelope) -> EveRecord {
     let mut rec = envelope(
         flow,
         dir,
@@ -251,9 +307,22 @@ pub fn render<U>(
         },
     );
     rec.pkt_src = Some("wire/pcap");
-    rec.tx_id = a.tx_id;
+    rec
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish<U>(
+    s: &DetectSettings,
+    mut rec: EveRecord,
+    head: &AlertObj<'_>,
+    flow: &Flow<U>,
+    dir: Direction,
+    env: &Envelope,
+    app_obj: Option<&(&'static str, Box<RawValue>)>,
+    ev: &Evidence<'_>,
+) -> EveRecord {
     let mut fields = RawFields::default();
-    fields.push("alert", &alert_obj(s, sig, &rec));
+    fields.push("alert", head);
     if let Some((k, v)) = app_obj {
         fields.push(k, v);
     }

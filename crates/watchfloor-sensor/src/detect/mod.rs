@@ -2,6 +2,7 @@
 //! data and transactions, and rendering its matches as EVE `alert` records.
 
 pub mod alert;
+pub mod indicators;
 pub mod tx;
 
 use crate::applayer::Envelope;
@@ -22,6 +23,8 @@ pub struct DetectSettings {
     /// classtype → description (`alert.category`).
     pub categories: Arc<HashMap<String, String>>,
     pub alert: alert::AlertOptions,
+    /// Indicator sets (IP, domain, URL, JA3/JA4...), when any are loaded.
+    pub indicators: Option<Arc<watchfloor_indicators::IndicatorSet>>,
 }
 
 /// The rules in force, replaceable while the sensor runs (SIGHUP). Workers
@@ -226,6 +229,25 @@ impl Emit<'_> {
         }
         alerts.clear();
         w.alerts = alerts;
+        if let Some(set) = &s.indicators {
+            let mut hits: Vec<&watchfloor_indicators::Indicator> = Vec::new();
+            indicators::tx_hits(set, app, flow_dir(dir), src, &mut hits);
+            if !hits.is_empty() && s.alert.enabled {
+                let obj = app_obj();
+                let ev = alert::Evidence {
+                    ip_v: None,
+                    ..Default::default()
+                };
+                for ind in &hits {
+                    let mut rec =
+                        alert::render_indicator(s, ind, flow, dir, env, obj.as_ref(), &ev);
+                    rec.tx_id = Some(tx_id);
+                    self.eve.push(&rec);
+                }
+                w.alert_count += hits.len() as u64;
+                self.alerted = true;
+            }
+        }
     }
 }
 

@@ -85,6 +85,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let sel = watchfloor_sensor::rules::RuleSelection {
         exclusive: vec![rules_path.clone()],
         extra: Vec::new(),
+        indicators: Vec::new(),
     };
     let loaded = watchfloor_sensor::rules::load(&config, &sel)
         .map_err(anyhow::Error::msg)

@@ -48,6 +48,9 @@ struct CheckArgs {
     /// Skip the keyword coverage table.
     #[arg(long)]
     no_coverage: bool,
+    /// Also check an indicator file (repeatable): bad lines as file:line: reason.
+    #[arg(long, value_name = "FILE")]
+    indicators: Vec<PathBuf>,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -67,6 +70,7 @@ fn check(a: CheckArgs) -> Result<ExitCode> {
     let sel = RuleSelection {
         exclusive: a.files.clone(),
         extra: Vec::new(),
+        indicators: a.indicators.clone(),
     };
     let load = match rules::load(&config, &sel) {
         Ok(Some(l)) => l,
@@ -154,6 +158,19 @@ fn check(a: CheckArgs) -> Result<ExitCode> {
         report.counts.disabled,
         load.elapsed.as_secs_f64() * 1000.0
     );
+    if let Some(r) = &load.indicators {
+        let c = &r.counts;
+        println!(
+            "indicators: {} loaded from {} line(s), {} failed, {} replaced by a later line, {} expired",
+            c.loaded, c.lines, c.failed, c.replaced, c.expired
+        );
+        for e in &r.errors {
+            println!("  {e}");
+        }
+        for w in &r.warnings {
+            println!("  warning: {w}");
+        }
+    }
     if let Some(s) = &load.settings {
         let st = s.engine.stats();
         println!(
@@ -168,7 +185,8 @@ fn check(a: CheckArgs) -> Result<ExitCode> {
             st.prefilter_bytes as f64 / (1 << 20) as f64
         );
     }
-    Ok(if load.failed() == 0 {
+    let ioc_failed = load.indicators.as_ref().map_or(0, |r| r.errors.len());
+    Ok(if load.failed() == 0 && ioc_failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -16,6 +16,8 @@ Flags follow Suricata's, so habits carry over:
   watchfloor sensor -r capture.pcap -l out/ -c sensor.toml
   watchfloor sensor -r capture.pcap -l out/ -S local.rules          alerts from these rules only
   watchfloor sensor -r capture.pcap -l out/ -s extra.rules          ... in addition to rule-files
+  watchfloor sensor -r capture.pcap -l out/ --indicators state-feed.txt   alerts on known-bad
+                                        addresses, names, URLs and TLS fingerprints
 
 sensor.toml uses suricata.yaml's names, e.g.:
   checksum-checks = \"none\"
@@ -58,6 +60,9 @@ pub struct Args {
     /// Load this rule file in addition to the config's rule-files (repeatable).
     #[arg(short = 's', value_name = "FILE")]
     rules_extra: Vec<PathBuf>,
+    /// Indicator file (IP/CIDR, domains, URLs, JA3/JA4; repeatable), in addition to indicator-files.
+    #[arg(long = "indicators", value_name = "FILE")]
+    indicators: Vec<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -89,12 +94,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let sel = watchfloor_sensor::rules::RuleSelection {
         exclusive: a.rules_exclusive.clone(),
         extra: a.rules_extra.clone(),
+        indicators: a.indicators.clone(),
     };
     let loaded = watchfloor_sensor::rules::load(&config, &sel)
         .map_err(anyhow::Error::msg)
         .context("loading rules")?;
     let detect = match loaded {
         Some(l) => {
+            for line in l.indicator_failure_lines().iter().take(20) {
+                eprintln!("warning: indicator not loaded: {line}");
+            }
             let failed = l.failed();
             for line in l.failure_lines().iter().take(20) {
                 eprintln!("warning: rule not loaded: {line}");
@@ -107,10 +116,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
             if !a.quiet {
                 eprintln!(
-                    "rules: {} loaded, {} failed, from {} file(s) in {:.0} ms",
+                    "rules: {} loaded, {} failed, from {} file(s); indicators: {} in {:.0} ms",
                     l.loaded(),
                     failed,
                     l.files.len(),
+                    l.indicators_loaded(),
                     l.elapsed.as_secs_f64() * 1000.0
                 );
             }

@@ -119,6 +119,7 @@ impl CaseRunner for SensorRunner {
             let sel = watchfloor_sensor::rules::RuleSelection {
                 exclusive: vec![case_dir.join(rules)],
                 extra: Vec::new(),
+                indicators: Vec::new(),
             };
             match watchfloor_sensor::rules::load(&config, &sel) {
                 Ok(Some(l)) => {
