@@ -161,7 +161,8 @@ fn pkt_check(c: &Check, p: &Packet<'_>, ctx: &Ctx<'_>) -> bool {
         Check::VlanId { op, layer } => {
             let v = p.vlans();
             match layer {
-                None => v.first().is_some_and(|id| op.matches(u64::from(*id))),
+                // No layer (or `any`/`all`): any of the packet's VLAN ids.
+                None => v.iter().any(|id| op.matches(u64::from(*id))),
                 Some(l) if *l >= 0 => v
                     .get(*l as usize)
                     .is_some_and(|id| op.matches(u64::from(*id))),
@@ -381,8 +382,8 @@ pub fn matches(
                 let Some(h) = ctx.hdrs else { return false };
                 let buf = match p.buffer() {
                     Buffer::Ipv4Hdr if ctx.ip_version == 4 => h.l3,
-                    // The fixed header; extension headers are not part of it.
-                    Buffer::Ipv6Hdr if ctx.ip_version == 6 => h.l3.get(..40).unwrap_or(h.l3),
+                    // The fixed header and its extension headers.
+                    Buffer::Ipv6Hdr if ctx.ip_version == 6 => h.l3,
                     Buffer::TcpHdr if ctx.proto == 6 => h.l4,
                     Buffer::UdpHdr if ctx.proto == 17 => h.l4,
                     Buffer::Icmpv4Hdr if ctx.proto == 1 => h.l4,
