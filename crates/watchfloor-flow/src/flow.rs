@@ -98,6 +98,10 @@ pub struct Flow<U> {
     /// An app-layer probe found the flow backwards; the table swaps it once
     /// the packet being handled is done (streams are out of the flow until then).
     pub(crate) swap_pending: bool,
+    /// The TCP session was established before the packet being handled
+    /// (Suricata flags a packet `established` by the state it found, so the
+    /// ACK that completes the handshake is not yet established).
+    pub(crate) pkt_established: bool,
     /// Set by detection when an alert fired on this flow.
     pub alerted: bool,
     /// Set by app-layer detection; `Some("failed")` when detection gave up.
@@ -160,6 +164,17 @@ impl<U> Flow<U> {
     pub fn tcp(&self) -> Option<&TcpSession> {
         self.tcp.as_ref()
     }
+    /// Whether the packet being handled counts as `established` for
+    /// `flow:established`: TCP by the session's state before this packet;
+    /// other protocols once both directions have been seen.
+    pub fn pkt_established(&self) -> bool {
+        if self.proto == 6 {
+            self.pkt_established
+        } else {
+            self.state != FlowState::New
+        }
+    }
+
     pub fn tcp_state(&self) -> Option<TcpState> {
         self.tcp.as_ref().map(|s| s.state())
     }

@@ -257,6 +257,7 @@ impl<U: Default> FlowTable<U> {
         }
         let mut dir = flow.direction_of(ip.src, sp);
         count_packet(flow, dir, pkt, config.track_macs);
+        flow.pkt_established = flow.state != FlowState::New;
         if let L4::Tcp(th) = &pkt.l4 {
             if flow.state != FlowState::Bypassed {
                 dir = handle_tcp(flow, dir, th, pkt.payload, stream, stats, sink);
@@ -453,6 +454,7 @@ fn new_flow<U: Default>(
         emergency: false,
         bad_checksums: 0,
         swap_pending: false,
+        pkt_established: false,
         alerted: false,
         app_proto: None,
         user: U::default(),

@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 use watchfloor_decode::Packet;
 use watchfloor_detect::{Alert, Ctx, Engine, FlowDetect, FlowInfo, Scratch, TxSource};
 use watchfloor_eve::EveRecord;
-use watchfloor_flow::{Direction, Flow, FlowState};
+use watchfloor_flow::{Direction, Flow};
 use watchfloor_rules::FlowDir;
 
 /// The rules a sensor runs and how its alerts are written.
@@ -117,7 +117,7 @@ pub fn flow_info<U>(flow: &Flow<U>, dir: Direction, stream_bytes: [u64; 2]) -> F
     FlowInfo {
         flow_id: flow.flow_id(),
         dir: flow_dir(dir),
-        established: flow.state() != FlowState::New,
+        established: flow.pkt_established(),
         app_proto: flow.app_proto,
         stream_bytes,
     }
