@@ -72,23 +72,36 @@ impl<'a> Headers<'a> {
             return None;
         }
         let payload_off = p - base;
-        let l4_len = match pkt.l4 {
-            watchfloor_decode::L4::Tcp(t) => usize::from(t.hdr_len),
-            watchfloor_decode::L4::Udp(_) => 8,
-            watchfloor_decode::L4::Icmpv4(_) | watchfloor_decode::L4::Icmpv6(_) => 8,
-            _ => 0,
-        };
-        let l4_start = payload_off.checked_sub(l4_len)?;
-        let l3_start = l4_start.checked_sub(usize::from(ip.hdr_len))?;
-        let l4_end = match pkt.l4 {
-            watchfloor_decode::L4::Icmpv4(_) | watchfloor_decode::L4::Icmpv6(_) => {
-                payload_off + pkt.payload.len()
+        let payload_end = payload_off + pkt.payload.len();
+        let hdr_len = usize::from(ip.hdr_len);
+        let is_icmp = matches!(
+            pkt.l4,
+            watchfloor_decode::L4::Icmpv4(_) | watchfloor_decode::L4::Icmpv6(_)
+        );
+        // The datagram ends where its payload ends, so its start is that
+        // end less its total length; checked against the version nibble in
+        // case a capture cut the packet short.
+        let from_end = payload_end
+            .checked_sub(ip.total_len as usize)
+            .filter(|s| frame.get(*s).is_some_and(|b| b >> 4 == ip.version));
+        let (l3_start, l4_start) = match from_end {
+            Some(s) => (s, s + hdr_len),
+            None => {
+                let l4_len = match pkt.l4 {
+                    watchfloor_decode::L4::Tcp(t) => usize::from(t.hdr_len),
+                    watchfloor_decode::L4::Udp(_) => 8,
+                    _ if is_icmp => 8,
+                    _ => 0,
+                };
+                let l4 = payload_off.checked_sub(l4_len)?;
+                (l4.checked_sub(hdr_len)?, l4)
             }
-            _ => payload_off,
         };
+        // ICMP: the whole message, as its header length depends on the type.
+        let l4_end = if is_icmp { payload_end } else { payload_off };
         Some(Headers {
             l3: frame.get(l3_start..l4_start)?,
-            l4: frame.get(l4_start..l4_end.min(frame.len()))?,
+            l4: frame.get(l4_start..l4_end.max(l4_start).min(frame.len()))?,
         })
     }
 }

@@ -321,6 +321,17 @@ fn finish<U>(
     app_obj: Option<&(&'static str, Box<RawValue>)>,
     ev: &Evidence<'_>,
 ) -> EveRecord {
+    // ICMP alerts name the message, as Suricata's packet header does.
+    if matches!(flow.proto(), 1 | 58) && rec.icmp_type.is_none() {
+        let tc = match dir {
+            Direction::ToServer => flow.icmp(),
+            Direction::ToClient => flow.icmp_response(),
+        };
+        if let Some((t, c)) = tc {
+            rec.icmp_type = Some(t);
+            rec.icmp_code = Some(c);
+        }
+    }
     let mut fields = RawFields::default();
     fields.push("alert", head);
     if let Some((k, v)) = app_obj {
