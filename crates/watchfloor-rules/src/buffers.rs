@@ -215,6 +215,25 @@ impl Buffer {
     /// direction they exist in (`None`: both). `file.data` is reported as
     /// "http" (both directions) although Suricata also fills it from SMTP,
     /// SMB, FTP-DATA, NFS and HTTP/2 files; the header protocol says which.
+    /// Buffers with one instance per item (DNS names, certificates,
+    /// headers, ALPN entries): each use in a rule is matched per instance.
+    pub fn is_multi(&self) -> bool {
+        matches!(
+            self,
+            Buffer::DnsQuery
+                | Buffer::DnsQueriesRrname
+                | Buffer::DnsAnswersRrname
+                | Buffer::DnsResponseRrname
+                | Buffer::DnsAuthoritiesRrname
+                | Buffer::DnsAdditionalsRrname
+                | Buffer::TlsCerts
+                | Buffer::TlsSubjectAltName
+                | Buffer::TlsAlpn
+                | Buffer::HttpRequestHeader
+                | Buffer::HttpResponseHeader
+        )
+    }
+
     pub fn kind(&self) -> BufferKind {
         use BufferKind::App;
         match self {

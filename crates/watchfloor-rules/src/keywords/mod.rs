@@ -159,6 +159,16 @@ impl<'a> Builder<'a> {
                 "base64_data without a preceding base64_decode",
             ));
         }
+        // Naming a single buffer again continues its list (relative
+        // modifiers chain across the repeat, as in Suricata); a multi-buffer
+        // (one instance per DNS name, certificate, header...) starts a new
+        // instance that must match on its own.
+        if !b.is_multi() {
+            if let Some(i) = self.sig.inspections.iter().rposition(|i| i.buffer == b) {
+                self.cur = Some(i);
+                return Ok(());
+            }
+        }
         self.sig.inspections.push(Inspection {
             buffer: b,
             transforms: Vec::new(),
