@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod envelope;
+pub mod http;
 pub mod shipper;
 pub mod spool;
 #[cfg(test)]
@@ -14,6 +15,8 @@ mod testrng;
 pub use batch::{Batch, BatchBuilder, BatchConfig, BatchError};
 pub use envelope::{Envelope, EnvelopeError, EnvelopeWriter};
 pub use shipper::{
-    Ack, Clock, ShipError, Shipper, ShipperConfig, Step, SystemClock, Transport, TransportError,
+    Ack, Clock, ShipError, Shipper, ShipperConfig, SpoolAccess, Step, SystemClock, Transport,
+    TransportError,
 };
+pub use http::{HttpConfig, HttpError, HttpTransport, Trust};
 pub use spool::{Entry, Fsync, Spool, SpoolConfig, SpoolError, SpoolStats};

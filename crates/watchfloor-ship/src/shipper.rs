@@ -2,6 +2,7 @@
 //! acknowledgement, back off and resend on failure. One batch is in flight at a time, always
 //! starting right after the hub's watermark, so no sequence is ever skipped.
 
+use std::sync::Mutex;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -22,6 +23,9 @@ pub struct TransportError {
     pub retry_after: Option<Duration>,
     /// Resending cannot help (revoked token, refused batch): stop and tell the operator.
     pub permanent: bool,
+    /// The hub refused the batch's size (HTTP 413): the shipper resends it in smaller parts,
+    /// and stops only when a single record is refused.
+    pub too_large: bool,
     pub message: String,
 }
 
@@ -30,6 +34,7 @@ impl TransportError {
         TransportError {
             retry_after: None,
             permanent: false,
+            too_large: false,
             message: message.into(),
         }
     }
@@ -98,6 +103,27 @@ pub enum Step {
     Retried { waited: Duration, reason: String },
 }
 
+/// How `step` reaches the spool: directly, or through a lock shared with the writer, which
+/// is then held only to read records and to record an ack, never across a send or a wait.
+pub trait SpoolAccess {
+    fn with<R>(&mut self, f: impl FnOnce(&mut Spool) -> R) -> R;
+}
+
+impl SpoolAccess for &mut Spool {
+    fn with<R>(&mut self, f: impl FnOnce(&mut Spool) -> R) -> R {
+        f(self)
+    }
+}
+
+impl SpoolAccess for &Mutex<Spool> {
+    fn with<R>(&mut self, f: impl FnOnce(&mut Spool) -> R) -> R {
+        // A writer that panicked mid-append leaves a spool that recovers like after a crash;
+        // shipping what is durable is still right.
+        let mut g = self.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut g)
+    }
+}
+
 pub struct Shipper<T: Transport, C: Clock> {
     transport: T,
     clock: C,
@@ -106,6 +132,8 @@ pub struct Shipper<T: Transport, C: Clock> {
     pending: Option<Batch>,
     failures: u32,
     rng: u64,
+    /// Records per batch now: lowered when the hub answers 413, grown back on success.
+    limit: usize,
 }
 
 impl<T: Transport, C: Clock> Shipper<T, C> {
@@ -130,6 +158,7 @@ impl<T: Transport, C: Clock> Shipper<T, C> {
             pending: None,
             failures: 0,
             rng: seed,
+            limit: batch.max_records.max(1),
         }
     }
 
@@ -144,9 +173,22 @@ impl<T: Transport, C: Clock> Shipper<T, C> {
     /// Sends the oldest unacknowledged batch once; on failure waits out the backoff before
     /// returning, so calling `step` in a loop is the whole shipper.
     pub fn step(&mut self, spool: &mut Spool) -> Result<Step, ShipError> {
-        let from = spool.acked() + 1;
+        self.step_via(spool)
+    }
+
+    /// `step` with the spool behind a lock shared with the writer: the lock is held to read
+    /// the batch's records and to record the ack, not while compressing, sending or waiting.
+    pub fn step_shared(&mut self, spool: &Mutex<Spool>) -> Result<Step, ShipError> {
+        self.step_via(spool)
+    }
+
+    fn step_via<A: SpoolAccess>(&mut self, mut spool: A) -> Result<Step, ShipError> {
+        let from = spool.with(|s| s.acked()) + 1;
         if self.pending.as_ref().is_none_or(|b| b.first_seq != from) {
-            self.pending = self.builder.next_batch(spool)?;
+            let max_bytes = self.builder.config().max_bytes;
+            let limit = self.limit;
+            let entries = spool.with(|s| s.read_from(from, limit, max_bytes))?;
+            self.pending = self.builder.build(&entries)?;
         }
         let Some(batch) = self.pending.as_ref() else {
             self.failures = 0;
@@ -157,11 +199,13 @@ impl<T: Transport, C: Clock> Shipper<T, C> {
                 // Validate before trimming: an ack beyond what was ever written means the
                 // hub and this spool disagree about history, and trimming on it could drop
                 // records the hub does not have.
-                spool.ack(ack.highest_stored)?;
+                spool.with(|s| s.ack(ack.highest_stored))?;
                 if ack.highest_stored >= batch.last_seq {
                     self.pending = None;
                 }
                 self.failures = 0;
+                let max = self.builder.config().max_records.max(1);
+                self.limit = self.limit.saturating_mul(2).min(max);
                 Ok(Step::Acked {
                     acked: ack.highest_stored,
                 })
@@ -175,6 +219,22 @@ impl<T: Transport, C: Clock> Shipper<T, C> {
                 );
                 tracing::warn!("{reason}");
                 Ok(self.wait(None, reason))
+            }
+            Err(e) if e.too_large && batch.records > 1 => {
+                // Resend the same sequences in halves; no wait, the hub answered at once.
+                self.limit = (batch.records / 2).max(1);
+                tracing::warn!(
+                    "{}; resending {}..={} in batches of at most {} records",
+                    e.message,
+                    batch.first_seq,
+                    batch.last_seq,
+                    self.limit
+                );
+                self.pending = None;
+                Ok(Step::Retried {
+                    waited: Duration::ZERO,
+                    reason: e.message,
+                })
             }
             Err(e) if e.permanent => Err(ShipError::Permanent {
                 first: batch.first_seq,

@@ -88,6 +88,7 @@ impl Transport for Flaky {
             2 => Err(TransportError {
                 retry_after: Some(Duration::from_secs(3)),
                 permanent: false,
+                too_large: false,
                 message: "429 Too Many Requests".into(),
             }),
             // Hub killed mid-batch: a prefix was committed, the rest lost with the process.
@@ -222,6 +223,7 @@ fn permanent_refusal_stops_without_trimming() {
             Err(TransportError {
                 retry_after: None,
                 permanent: true,
+                too_large: false,
                 message: "401 token revoked".into(),
             })
         }
