@@ -48,6 +48,10 @@ pub struct Ctx<'a> {
     pub stream_events: &'a [&'static str],
     /// The packet's raw IP and layer-4 headers, for `ipv4.hdr`, `tcp.hdr`...
     pub hdrs: Option<Headers<'a>>,
+    /// For a transaction: the bytes of the packet or stream chunk that
+    /// completed it, which payload contents of an app-layer rule inspect
+    /// (`alert dns ... content:"..."; dns.query; ...`).
+    pub payload: &'a [u8],
 }
 
 /// Raw header bytes of a packet.

@@ -366,9 +366,9 @@ pub fn matches(
                             all.get(new_start..).unwrap_or(&[])
                         }
                     }
-                    // Payload lists on a transaction rule are inspected on
-                    // the stream by Suricata; here they see no bytes.
-                    Data::Tx { .. } => &[],
+                    // Payload contents of an app-layer rule: the bytes
+                    // that completed the transaction.
+                    Data::Tx { .. } => ctx.payload,
                 };
                 run(buf, &mut s.env)
             }

@@ -136,6 +136,7 @@ impl Harness {
             flow: fi,
             stream_events: &[],
             hdrs: Headers::locate(bytes, &pkt),
+            payload: &[],
         };
         let mut out = Vec::new();
         self.engine
@@ -166,6 +167,7 @@ impl Harness {
             flow: Some(flow.info()),
             stream_events: &[],
             hdrs: None,
+            payload: &[],
         }
     }
 

@@ -57,15 +57,30 @@ pub fn run(
     opts: &RunOptions,
     progress: &(dyn Fn(u64, Option<u64>) + Sync),
 ) -> Result<RunSummary, SensorError> {
+    run_with_sink(opts, None, progress)
+}
+
+/// [`run`], also handing every chunk of EVE lines to `sink` (the shipper's spool) in the
+/// order they are written. The sink needs the EVE output enabled.
+pub fn run_with_sink(
+    opts: &RunOptions,
+    sink: Option<Arc<dyn output::LineSink>>,
+    progress: &(dyn Fn(u64, Option<u64>) + Sync),
+) -> Result<RunSummary, SensorError> {
     let started = Instant::now();
+    if sink.is_some() && !opts.config.outputs.eve_log.enabled {
+        return Err(SensorError::Config(
+            "shipping to a hub needs the EVE output (outputs.eve-log.enabled)".into(),
+        ));
+    }
     let mut settings = worker::WorkerSettings::from_config(&opts.config)?;
     settings.detect = opts.detect.clone();
     let settings = Arc::new(settings);
     let eve = if opts.config.outputs.eve_log.enabled {
-        Some(Arc::new(output::EveFile::create(
-            &opts.log_dir,
-            &opts.config.outputs.eve_log.filename,
-        )?))
+        Some(Arc::new(
+            output::EveFile::create(&opts.log_dir, &opts.config.outputs.eve_log.filename)?
+                .with_sink(sink),
+        ))
     } else {
         None
     };

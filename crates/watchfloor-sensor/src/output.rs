@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use thiserror::Error;
 use watchfloor_eve::EveRecord;
 
@@ -28,10 +28,18 @@ pub enum OutputError {
     },
 }
 
+/// Receives every chunk of complete EVE lines (each ending in `\n`) in the order they go to
+/// eve.json, under the file's lock: the shipper's spool hooks in here. It handles its own
+/// errors (a full spool must not stop eve.json).
+pub trait LineSink: Send + Sync {
+    fn write_lines(&self, chunk: &[u8]);
+}
+
 /// The eve.json file, shared by all workers.
 pub struct EveFile {
     path: PathBuf,
     inner: Mutex<BufWriter<File>>,
+    sink: Option<Arc<dyn LineSink>>,
 }
 
 impl EveFile {
@@ -49,7 +57,14 @@ impl EveFile {
         Ok(EveFile {
             path,
             inner: Mutex::new(BufWriter::with_capacity(1 << 20, f)),
+            sink: None,
         })
+    }
+
+    /// Also hands every chunk to `sink`.
+    pub fn with_sink(mut self, sink: Option<Arc<dyn LineSink>>) -> Self {
+        self.sink = sink;
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -67,7 +82,11 @@ impl EveFile {
         w.write_all(chunk).map_err(|source| OutputError::Write {
             path: self.path.display().to_string(),
             source,
-        })
+        })?;
+        if let Some(s) = &self.sink {
+            s.write_lines(chunk);
+        }
+        Ok(())
     }
 
     pub fn flush(&self) -> Result<(), OutputError> {

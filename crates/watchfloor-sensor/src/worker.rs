@@ -158,13 +158,19 @@ struct Sink<'a> {
 
 impl<'a> Sink<'a> {
     /// The output for app-layer code, with detection when rules run.
-    fn emit<'b>(&'b mut self, fd: &'b mut watchfloor_detect::FlowDetect, sb: [u64; 2]) -> Emit<'b> {
+    fn emit<'b>(
+        &'b mut self,
+        fd: &'b mut watchfloor_detect::FlowDetect,
+        sb: [u64; 2],
+        payload: &'b [u8],
+    ) -> Emit<'b> {
         Emit {
             eve: self.out,
             detect: self.det.as_deref_mut(),
             flow_detect: Some(fd),
             stream_bytes: sb,
             alerted: false,
+            payload,
         }
     }
 
@@ -188,7 +194,7 @@ impl FlowSink<FlowUser> for Sink<'_> {
             let env = self.envelope(dir);
             let sb = flow.user.stream_bytes;
             let settings = self.settings;
-            let mut out = self.emit(&mut fd, sb);
+            let mut out = self.emit(&mut fd, sb, pkt.payload);
             settings
                 .app
                 .on_udp(flow, &mut app, dir, pkt.payload, &env, &mut out);
@@ -267,7 +273,7 @@ impl FlowSink<FlowUser> for Sink<'_> {
         let mut fd = std::mem::take(&mut flow.user.detect);
         let sb = flow.user.stream_bytes;
         let settings = self.settings;
-        let mut out = self.emit(&mut fd, sb);
+        let mut out = self.emit(&mut fd, sb, data);
         settings
             .app
             .on_tcp(flow, &mut app, dir, data, &env, &mut out);
@@ -366,7 +372,7 @@ impl FlowSink<FlowUser> for Sink<'_> {
         let env = self.envelope(Direction::ToServer);
         let sb = flow.user.stream_bytes;
         let settings = self.settings;
-        let mut out = self.emit(&mut fd, sb);
+        let mut out = self.emit(&mut fd, sb, &[]);
         settings.app.on_flow_end(flow, &mut app, &env, &mut out);
         if out.alerted {
             flow.alerted = true;
@@ -534,6 +540,7 @@ fn detect_flowless(
         flow: None,
         stream_events: &[],
         hdrs: watchfloor_detect::Headers::locate(frame, pkt),
+        payload: &[],
     };
     let mut alerts = std::mem::take(&mut w.alerts);
     s.engine

@@ -164,6 +164,7 @@ pub fn ctx_for<'a, U>(
         flow: Some(flow_info(flow, dir, stream_bytes)),
         stream_events,
         hdrs: None,
+        payload: &[],
     }
 }
 
@@ -176,6 +177,9 @@ pub struct Emit<'a> {
     pub stream_bytes: [u64; 2],
     /// An alert was written for the flow (its record says `alerted`).
     pub alerted: bool,
+    /// The bytes being handled (UDP payload or TCP stream chunk): payload
+    /// contents of app-layer rules inspect them.
+    pub payload: &'a [u8],
 }
 
 impl Emit<'_> {
@@ -202,7 +206,8 @@ impl Emit<'_> {
         let s = w.settings.clone();
         let s = &*s;
         w.alerts.clear();
-        let ctx = ctx_for(flow, dir, env.ts_ns, None, self.stream_bytes, &[]);
+        let mut ctx = ctx_for(flow, dir, env.ts_ns, None, self.stream_bytes, &[]);
+        ctx.payload = self.payload;
         let mut alerts = std::mem::take(&mut w.alerts);
         s.engine.inspect_tx(
             &ctx,
