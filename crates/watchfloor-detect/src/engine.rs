@@ -630,6 +630,30 @@ impl Engine {
         s.stream_buf = joined;
     }
 
+    /// Stream rules on the payload of a TCP packet that reassembly did not
+    /// take (data on a SYN, or on a session the stream engine does not
+    /// follow): Suricata inspects such payloads packet by packet.
+    pub fn inspect_unreassembled(
+        &self,
+        ctx: &Ctx<'_>,
+        flow: Option<&mut FlowDetect>,
+        s: &mut Scratch,
+        out: &mut Vec<Alert>,
+    ) {
+        let flow = self.own(flow);
+        let (Some(fi), Some(pkt)) = (ctx.flow, ctx.pkt) else {
+            return;
+        };
+        if pkt.payload.is_empty() {
+            return;
+        }
+        s.marks.next_round(self.sigs.len());
+        s.cands.clear();
+        let g = &self.stream[dir_index(fi.dir)];
+        self.prefilter_payload(g, pkt.payload, s);
+        self.run_candidates(ctx, Data::Packet, flow, None, s, out);
+    }
+
     /// App-layer rules on one transaction, in one direction, once that side
     /// of the transaction is complete.
     #[allow(clippy::too_many_arguments)]

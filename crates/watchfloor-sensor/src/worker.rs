@@ -154,6 +154,8 @@ struct Sink<'a> {
     /// The frame of the packet being handled (for header rules).
     frame: &'a [u8],
     linktype: u32,
+    /// Stream reassembly handed on bytes while this packet was handled.
+    delivered: bool,
 }
 
 impl<'a> Sink<'a> {
@@ -219,6 +221,22 @@ impl FlowSink<FlowUser> for Sink<'_> {
                 &mut w.scratch,
                 &mut alerts,
             );
+            // TCP payload the stream engine did not take (SYN data, an
+            // untracked session) meets the stream rules as a packet.
+            // (A TCP Fast Open SYN's data is the stream's: it arrives there.)
+            let tfo_syn = matches!(pkt.l4, L4::Tcp(t) if t.flags & 0x02 != 0 && t.options.tfo);
+            if matches!(pkt.l4, L4::Tcp(_))
+                && !pkt.payload.is_empty()
+                && !self.delivered
+                && !tfo_syn
+            {
+                s.engine.inspect_unreassembled(
+                    &ctx,
+                    Some(&mut flow.user.detect),
+                    &mut w.scratch,
+                    &mut alerts,
+                );
+            }
             w.alerts = alerts;
             let ev = detect::alert::Evidence {
                 payload: pkt.payload,
@@ -267,6 +285,7 @@ impl FlowSink<FlowUser> for Sink<'_> {
 
     fn on_stream_data(&mut self, flow: &mut Flow<FlowUser>, dir: Direction, data: &[u8]) {
         flow.user.stream_bytes[dir.index()] += data.len() as u64;
+        self.delivered = true;
         let env = self.envelope(dir);
         // The app layer first, so alerts know the protocol the data started.
         let mut app = std::mem::take(&mut flow.user.app);
@@ -435,6 +454,7 @@ impl Worker {
             det: self.det.as_mut(),
             frame: &[],
             linktype: 0,
+            delivered: false,
             pcap_cnt: 0,
             now_ns: ts_ns,
             macs: None,
@@ -476,6 +496,7 @@ impl Worker {
             det: self.det.as_mut(),
             frame: raw.data,
             linktype: raw.linktype.number(),
+            delivered: false,
             pcap_cnt,
             now_ns: raw.ts_ns,
             macs,
@@ -502,6 +523,7 @@ impl Worker {
             det: self.det.as_mut(),
             frame: &[],
             linktype: 0,
+            delivered: false,
             pcap_cnt: 0,
             now_ns: now,
             macs: None,
