@@ -7,6 +7,7 @@
 pub mod batch;
 pub mod envelope;
 pub mod http;
+pub mod live;
 pub mod shipper;
 pub mod spool;
 #[cfg(test)]

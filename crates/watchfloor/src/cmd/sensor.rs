@@ -2,8 +2,13 @@ use super::progress::Bar;
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use watchfloor_sensor::detect::DetectHandle;
+use watchfloor_sensor::output::LineSink;
+use watchfloor_ship::live::{LiveConfig, LiveShipper};
+use watchfloor_ship::{HttpConfig, SpoolConfig, Trust};
 use watchfloor_sensor::rules::RuleSelection;
 use watchfloor_sensor::{config::ChecksumMode, RunOptions, SensorConfig};
 
@@ -31,6 +36,13 @@ sensor.toml uses suricata.yaml's names, e.g.:
 
 Rules use Suricata's language; HOME_NET and the other vars come from [vars.address-groups]
 and [vars.port-groups] in sensor.toml, or Suricata's defaults.
+
+Shipping to the hub (every EVE record is also spooled on disk and sent until acknowledged):
+  watchfloor sensor -r capture.pcap -l out/ --hub https://hub:8443 --hub-token-file token \
+      --hub-fingerprint SHA256         a self-signed hub, pinned by its certificate's SHA-256
+  (or --hub-ca hub.pem; without either the system's roots). The token may also come from
+  --hub-token or WATCHFLOOR_HUB_TOKEN. The spool (--spool, default out/spool) keeps what the
+  hub has not acknowledged; the next start sends it first.
 
 Exit status: 0 when the whole capture was read; 1 when the capture is damaged (everything
 before the damage is still processed and written, and the error names the byte offset).";
@@ -69,9 +81,116 @@ pub struct Args {
     /// No progress bar, no summary.
     #[arg(short, long)]
     quiet: bool,
+    #[command(flatten)]
+    hub: HubArgs,
+}
+
+#[derive(clap::Args)]
+#[command(next_help_heading = "Shipping to the hub")]
+struct HubArgs {
+    /// Ship every EVE record to this hub (https://host:port).
+    #[arg(long = "hub", value_name = "URL")]
+    url: Option<String>,
+    /// The sensor's token (`watchfloor admin sensor add` prints it); see also --hub-token-file
+    /// and WATCHFLOOR_HUB_TOKEN.
+    #[arg(long = "hub-token", value_name = "TOKEN")]
+    token: Option<String>,
+    /// File holding the sensor's token.
+    #[arg(long = "hub-token-file", value_name = "FILE", conflicts_with = "token")]
+    token_file: Option<PathBuf>,
+    /// Trust this PEM file: a CA, or the hub's own certificate.
+    #[arg(long = "hub-ca", value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// Trust the hub certificate with this SHA-256 fingerprint (self-signed hubs).
+    #[arg(long = "hub-fingerprint", value_name = "SHA256", conflicts_with = "ca")]
+    fingerprint: Option<String>,
+    /// Spool directory (default: LOG_DIR/spool).
+    #[arg(long = "spool", value_name = "DIR")]
+    spool: Option<PathBuf>,
+    /// Most disk the spool may use (e.g. 512m, 4g); intake stops beyond it.
+    #[arg(long = "spool-max", value_name = "SIZE", default_value = "4g")]
+    spool_max: String,
+    /// Seconds between heartbeats (0: only the final one).
+    #[arg(long = "heartbeat", value_name = "SECS", default_value_t = 30)]
+    heartbeat: u64,
+    /// At the end of input, wait at most this long for the hub to acknowledge everything.
+    #[arg(long = "hub-drain-timeout", value_name = "SECS", default_value_t = 30)]
+    drain_timeout: u64,
+    /// The id envelopes carry (default: the hub's id for the token, asked at start).
+    #[arg(long = "sensor-id", value_name = "ID")]
+    sensor_id: Option<String>,
+}
+
+fn parse_size(s: &str) -> Result<u64> {
+    let t = s.trim().to_ascii_lowercase();
+    let t = t.strip_suffix('b').unwrap_or(&t);
+    let (num, mul) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('m') => (&t[..t.len() - 1], 1 << 20),
+        Some('g') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mul))
+        .with_context(|| format!("--spool-max {s}: expected a size such as 512m or 4g"))
+}
+
+/// The hub settings, or None without --hub.
+fn hub_config(h: &HubArgs, log_dir: &std::path::Path) -> Result<Option<LiveConfig>> {
+    let Some(url) = &h.url else {
+        if h.token.is_some() || h.token_file.is_some() || h.ca.is_some() || h.fingerprint.is_some()
+        {
+            bail!("--hub-token/--hub-ca/--hub-fingerprint need --hub URL");
+        }
+        return Ok(None);
+    };
+    let token = match (&h.token, &h.token_file) {
+        (Some(t), _) => t.clone(),
+        (None, Some(f)) => std::fs::read_to_string(f)
+            .with_context(|| format!("reading --hub-token-file {}", f.display()))?
+            .trim()
+            .to_string(),
+        (None, None) => match std::env::var("WATCHFLOOR_HUB_TOKEN") {
+            Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+            _ => bail!(
+                "--hub needs the sensor's token: --hub-token, --hub-token-file or \
+                 WATCHFLOOR_HUB_TOKEN"
+            ),
+        },
+    };
+    let trust = match (&h.ca, &h.fingerprint) {
+        (Some(f), _) => Trust::Pem(f.clone()),
+        (None, Some(fp)) => Trust::Fingerprint(watchfloor_ship::http::parse_fingerprint(fp)?),
+        (None, None) => Trust::System,
+    };
+    let spool = SpoolConfig {
+        max_total_bytes: parse_size(&h.spool_max)?,
+        ..SpoolConfig::default()
+    };
+    Ok(Some(LiveConfig {
+        http: HttpConfig::new(url.clone(), token, trust),
+        spool_dir: h.spool.clone().unwrap_or_else(|| log_dir.join("spool")),
+        spool,
+        batch: Default::default(),
+        shipper: Default::default(),
+        heartbeat: Duration::from_secs(h.heartbeat),
+        sensor_id: h.sensor_id.clone(),
+    }))
+}
+
+/// The sensor's EVE lines into the shipper's spool.
+struct SpoolLines(Arc<watchfloor_ship::live::Intake>);
+
+impl LineSink for SpoolLines {
+    fn write_lines(&self, chunk: &[u8]) {
+        self.0.write_lines(chunk);
+    }
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
+    let hub = hub_config(&a.hub, &a.log_dir)?;
     let mut config = match &a.config {
         Some(p) => SensorConfig::load(p)?,
         None => SensorConfig::default(),
@@ -139,17 +258,109 @@ pub fn run(a: Args) -> Result<ExitCode> {
         detect,
     };
     let bar = Bar::for_bytes(!a.quiet);
-    let summary = watchfloor_sensor::run(&opts, &|pos, total| bar.update(pos, total))
-        .with_context(|| format!("sensor run over {}", a.input.display()))?;
+    let read = Arc::new(AtomicU64::new(0));
+    let shipper = match hub {
+        Some(cfg) => {
+            let r = read.clone();
+            let counters: watchfloor_ship::live::Counters = Arc::new(move || {
+                let mut m = serde_json::Map::new();
+                m.insert("capture_bytes".into(), r.load(Ordering::Relaxed).into());
+                m
+            });
+            Some(LiveShipper::start(cfg, counters).context("starting the hub shipper")?)
+        }
+        None => None,
+    };
+    let sink = shipper
+        .as_ref()
+        .map(|s| Arc::new(SpoolLines(s.intake())) as Arc<dyn LineSink>);
+    let summary = watchfloor_sensor::run_with_sink(&opts, sink, &|pos, total| {
+        read.store(pos, Ordering::Relaxed);
+        bar.update(pos, total)
+    })
+    .with_context(|| format!("sensor run over {}", a.input.display()))?;
     bar.finish();
     if !a.quiet {
         eprint!("{}", summary.human());
+    }
+    let mut failed = false;
+    if let Some(s) = shipper {
+        failed = finish_shipping(s, &summary, &a.hub, a.quiet);
     }
     if let Some(err) = &summary.capture_error {
         eprintln!("error: {}: {err}", a.input.display());
         return Ok(ExitCode::from(1));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Waits (bounded) for the hub to acknowledge everything, sends a final heartbeat with the
+/// run's counters, and says what is left. True when events were refused by the spool or the
+/// hub refused the sensor for good.
+fn finish_shipping(
+    s: LiveShipper,
+    summary: &watchfloor_sensor::RunSummary,
+    h: &HubArgs,
+    quiet: bool,
+) -> bool {
+    let st = &summary.stats;
+    let mut fin = serde_json::Map::new();
+    fin.insert("packets".into(), st.packets.into());
+    fin.insert("bytes".into(), st.bytes.into());
+    for (k, v) in &st.record_counts {
+        fin.insert(format!("events_{k}"), (*v).into());
+    }
+    fin.insert("stats".into(), st.to_json());
+    fin.insert("final".into(), true.into());
+    let r = s.drain(
+        Duration::from_secs(h.drain_timeout),
+        Some(serde_json::Value::Object(fin)),
+    );
+    if let Some(e) = &r.heartbeat_error {
+        if !quiet {
+            eprintln!("hub: final heartbeat not delivered: {e}");
+        }
+    }
+    for c in &r.corruptions {
+        eprintln!("warning: spool damage at {c}: skipped and shipped to the hub as loss markers");
+    }
+    if !quiet || r.remaining > 0 {
+        eprintln!(
+            "hub: {} events spooled this run, acknowledged up to sequence {}, {} still spooled{}",
+            r.spooled,
+            r.acked,
+            r.remaining,
+            if r.remaining > 0 {
+                " (they will be sent at the next start)"
+            } else {
+                ""
+            }
+        );
+    }
+    if r.remaining > 0 {
+        if let Some(e) = &r.last_error {
+            eprintln!("hub: last error: {e}");
+        }
+    }
+    let mut failed = false;
+    if r.refused > 0 {
+        eprintln!(
+            "error: {} EVE records were refused by the spool and will not reach the hub ({}); \
+             they are in eve.json",
+            r.refused,
+            r.first_refusal.as_deref().unwrap_or("unknown reason")
+        );
+        failed = true;
+    }
+    if let Some(f) = &r.fatal {
+        eprintln!("error: hub: {f}");
+        failed = true;
+    }
+    failed
 }
 
 /// SIGHUP reloads the rule files (as Suricata's live rule reload): the new
