@@ -124,6 +124,8 @@ impl TxSource for DnsSrc<'_> {
             Buffer::DnsQueriesRrname => many(db::query_names(tx), f),
             Buffer::DnsAnswersRrname => many(db::answer_names(tx), f),
             Buffer::DnsResponseRrname => many(db::response_names(tx), f),
+            Buffer::DnsAuthoritiesRrname => many(db::authority_names(tx), f),
+            Buffer::DnsAdditionalsRrname => many(db::additional_names(tx), f),
             _ => false,
         }
     }
