@@ -739,6 +739,12 @@ impl Engine {
                 if cs.sig.header.action == Action::Pass {
                     break;
                 }
+                // `config` rules act on logging, not alerting: the caller
+                // sees them and decides (e.g. `logging disable` of a tx).
+                if cs.sig.header.action == Action::Config {
+                    out.push(Alert { rule: r, tx_id });
+                    continue;
+                }
                 if !cs.noalert
                     && !eval::suppressed(cs, ctx)
                     && eval::threshold_allows(self, cs, ctx)

@@ -24,6 +24,9 @@ pub struct FlowDetect {
     /// The engine this state belongs to; another engine (rules reloaded)
     /// starts the flow's detection state afresh, as its names differ.
     pub(crate) engine: u64,
+    /// Transactions a `config` rule said not to log (kept so a DNS answer
+    /// is silenced with its question).
+    unlogged: Vec<u64>,
 }
 
 impl FlowDetect {
@@ -64,6 +67,18 @@ impl FlowDetect {
         }
         self.tx_matched.push((tx, rule, dir));
     }
+    /// Records that transaction `tx` must not be logged.
+    pub fn mark_unlogged(&mut self, tx: u64) {
+        if self.unlogged.len() >= 64 {
+            self.unlogged.remove(0);
+        }
+        self.unlogged.push(tx);
+    }
+
+    pub fn is_unlogged(&self, tx: u64) -> bool {
+        self.unlogged.contains(&tx)
+    }
+
     pub fn int(&self, id: u32) -> Option<u32> {
         self.ints.iter().find(|(i, _)| *i == id).map(|(_, v)| *v)
     }

@@ -31,6 +31,8 @@ pub struct HttpFlow {
     pub state: HttpState,
     /// Requests whose to-server rules have run (tx ids below this).
     requests_inspected: u64,
+    /// Transactions a `config` rule said not to log.
+    unlogged: Vec<u64>,
 }
 
 impl HttpSettings {
@@ -38,6 +40,7 @@ impl HttpSettings {
         HttpFlow {
             state: HttpState::new(self.config.clone()),
             requests_inspected: 0,
+            unlogged: Vec::new(),
         }
     }
 
@@ -61,7 +64,15 @@ impl HttpSettings {
             self.inspect_requests(flow, h, env, out);
         }
         let done = h.state.take_complete();
-        self.emit(flow, &done, h.requests_inspected, env, out, anomalies);
+        self.emit(
+            flow,
+            &done,
+            h.requests_inspected,
+            &mut h.unlogged,
+            env,
+            out,
+            anomalies,
+        );
         if anomalies {
             self.emit_orphans(flow, h, env, out);
         }
@@ -86,7 +97,9 @@ impl HttpSettings {
             h.requests_inspected = tx.tx_id + 1;
             let obj = || self.alert_obj(tx);
             let src = crate::detect::tx::HttpSrc(tx);
-            out.tx(flow, "http", Direction::ToServer, tx.tx_id, &src, env, &obj);
+            if !out.tx(flow, "http", Direction::ToServer, tx.tx_id, &src, env, &obj) {
+                h.unlogged.push(tx.tx_id);
+            }
         }
     }
 
@@ -121,7 +134,15 @@ impl HttpSettings {
         h.state.close(AppDir::ToServer);
         h.state.close(AppDir::ToClient);
         let rest: Vec<HttpTx> = h.state.drain().collect();
-        self.emit(flow, &rest, h.requests_inspected, env, out, anomalies);
+        self.emit(
+            flow,
+            &rest,
+            h.requests_inspected,
+            &mut h.unlogged,
+            env,
+            out,
+            anomalies,
+        );
         if anomalies {
             self.emit_orphans(flow, h, env, out);
         }
@@ -132,22 +153,28 @@ impl HttpSettings {
         flow: &Flow<U>,
         txs: &[HttpTx],
         requests_inspected: u64,
+        unlogged: &mut Vec<u64>,
         env: &Envelope,
         out: &mut Emit<'_>,
         anomalies: bool,
     ) {
         for tx in txs {
+            let mut log = true;
+            if let Some(i) = unlogged.iter().position(|t| *t == tx.tx_id) {
+                unlogged.swap_remove(i);
+                log = false;
+            }
             if out.detect.is_some() {
                 let obj = || self.alert_obj(tx);
                 let src = crate::detect::tx::HttpSrc(tx);
                 // To-server rules ran when the request completed, unless it
                 // completed only now (flow end).
                 if tx.tx_id >= requests_inspected {
-                    out.tx(flow, "http", Direction::ToServer, tx.tx_id, &src, env, &obj);
+                    log &= out.tx(flow, "http", Direction::ToServer, tx.tx_id, &src, env, &obj);
                 }
-                out.tx(flow, "http", Direction::ToClient, tx.tx_id, &src, env, &obj);
+                log &= out.tx(flow, "http", Direction::ToClient, tx.tx_id, &src, env, &obj);
             }
-            if let Some(opts) = &self.eve {
+            if let (Some(opts), true) = (&self.eve, log) {
                 // An HTTP record describes the exchange: addresses in flow direction.
                 let mut rec = envelope(
                     flow,

@@ -416,6 +416,10 @@ impl AppSettings {
     fn emit_dns<U>(&self, flow: &Flow<U>, s: &mut DnsState, env: &Envelope, out: &mut Emit<'_>) {
         let txs: Vec<_> = s.drain().collect();
         for tx in &txs {
+            // A config rule that silenced the question silences its answer.
+            let mut log = !tx
+                .reply_to
+                .is_some_and(|q| out.flow_detect.as_deref().is_some_and(|f| f.is_unlogged(q)));
             if out.detect.is_some() {
                 let dir = tx_dir(tx.direction);
                 // An alert carries the transaction's v3 `dns` object.
@@ -427,7 +431,7 @@ impl AppSettings {
                         .and_then(|o| serde_json::value::to_raw_value(&o).ok())
                         .map(|v| ("dns", v))
                 };
-                out.tx(
+                log &= out.tx(
                     flow,
                     "dns",
                     dir,
@@ -437,7 +441,7 @@ impl AppSettings {
                     &obj,
                 );
             }
-            if let Some(opts) = &self.dns_eve {
+            if let (Some(opts), true) = (&self.dns_eve, log) {
                 let packet_dir = match tx.direction {
                     AppDir::ToServer => Direction::ToServer,
                     AppDir::ToClient => Direction::ToClient,

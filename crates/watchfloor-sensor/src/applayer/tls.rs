@@ -128,8 +128,12 @@ impl TlsSettings {
                     .map(|v| ("tls", v))
             };
             let src = crate::detect::tx::TlsSrc(state);
+            let mut log = true;
             for dir in [Direction::ToServer, Direction::ToClient] {
-                out.tx(flow, "tls", dir, 0, &src, env, &obj);
+                log &= out.tx(flow, "tls", dir, 0, &src, env, &obj);
+            }
+            if !log {
+                return;
             }
         }
         let Some(opts) = &self.eve else { return };

@@ -189,6 +189,8 @@ impl Emit<'_> {
 
     /// Runs the app-layer rules on a transaction and writes their alerts.
     /// `app_obj` renders the transaction's EVE object for the alert.
+    /// Returns false when a `config` rule (`config: logging disable, type
+    /// tx, scope tx`) matched: the transaction's own record is not written.
     #[allow(clippy::too_many_arguments)]
     pub fn tx<U>(
         &mut self,
@@ -199,9 +201,9 @@ impl Emit<'_> {
         src: &dyn TxSource,
         env: &Envelope,
         app_obj: &dyn Fn() -> Option<(&'static str, Box<serde_json::value::RawValue>)>,
-    ) {
+    ) -> bool {
         let Some(w) = self.detect.as_deref_mut() else {
-            return;
+            return true;
         };
         let s = w.settings.clone();
         let s = &*s;
@@ -219,6 +221,21 @@ impl Emit<'_> {
             &mut w.scratch,
             &mut alerts,
         );
+        let mut log_tx = true;
+        let fd = &mut self.flow_detect;
+        alerts.retain(|a| {
+            let sig = s.engine.sig(a.rule);
+            if sig.header.action == watchfloor_rules::Action::Config {
+                if sig.config.as_deref().is_some_and(disables_tx_logging) {
+                    log_tx = false;
+                    if let Some(f) = fd.as_deref_mut() {
+                        f.mark_unlogged(tx_id);
+                    }
+                }
+                return false;
+            }
+            true
+        });
         if !alerts.is_empty() && s.alert.enabled {
             let obj = app_obj();
             for a in &alerts {
@@ -253,7 +270,24 @@ impl Emit<'_> {
                 self.alerted = true;
             }
         }
+        log_tx
     }
+}
+
+/// `config: logging disable, type tx, scope tx` (the only config rule
+/// Suricata implements): the transaction is not logged.
+fn disables_tx_logging(cfg: &str) -> bool {
+    let mut disable = false;
+    let mut tx = false;
+    for part in cfg.split(',').map(str::trim) {
+        let mut kv = part.split_whitespace();
+        match (kv.next(), kv.next()) {
+            (Some("logging"), Some("disable")) => disable = true,
+            (Some("type"), Some("tx")) => tx = true,
+            _ => {}
+        }
+    }
+    disable && tx
 }
 
 /// Writes the alerts a packet or stream inspection produced.
