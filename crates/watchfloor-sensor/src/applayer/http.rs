@@ -148,6 +148,7 @@ impl HttpSettings {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn emit<U>(
         &self,
         flow: &Flow<U>,
