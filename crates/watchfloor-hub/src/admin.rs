@@ -4,7 +4,9 @@
 use crate::config::HubConfig;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use watchfloor_store::{NewOrg, Org, OrgKind, Sensor, SensorStatus, SensorToken, Store, StoreError};
+use watchfloor_store::{
+    NewOrg, Org, OrgKind, Sensor, SensorStatus, SensorToken, Store, StoreError,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -101,7 +103,10 @@ impl Admin {
         }
         let named: Vec<_> = all.into_iter().filter(|s| s.sensor.name == key).collect();
         match named.len() {
-            1 => Ok(named.into_iter().next().ok_or_else(|| AdminError::NotFound(key.into()))?),
+            1 => Ok(named
+                .into_iter()
+                .next()
+                .ok_or_else(|| AdminError::NotFound(key.into()))?),
             0 => Err(AdminError::NotFound(format!(
                 "no sensor {key:?} (see `watchfloor admin sensor list`)"
             ))),

@@ -258,8 +258,9 @@ mod tests {
     fn relative_sqlite_path_is_in_data_dir() {
         let c = HubConfig::parse("data_dir = \"/d\"\n[store]\nbackend = \"sqlite\"\n").unwrap();
         assert_eq!(describe_store(&c.store_config()), "sqlite /d/hub.db");
-        let c = HubConfig::parse("data_dir = \"/d\"\n[store]\nbackend = \"sqlite\"\npath = \"x.db\"\n")
-            .unwrap();
+        let c =
+            HubConfig::parse("data_dir = \"/d\"\n[store]\nbackend = \"sqlite\"\npath = \"x.db\"\n")
+                .unwrap();
         assert_eq!(describe_store(&c.store_config()), "sqlite /d/x.db");
     }
 

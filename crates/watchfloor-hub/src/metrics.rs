@@ -78,7 +78,10 @@ impl Metrics {
     }
 
     fn write(&self, o: &mut String, g: &Gauges) -> std::fmt::Result {
-        writeln!(o, "# HELP watchfloor_hub_build_info Build of the running hub.")?;
+        writeln!(
+            o,
+            "# HELP watchfloor_hub_build_info Build of the running hub."
+        )?;
         writeln!(o, "# TYPE watchfloor_hub_build_info gauge")?;
         writeln!(
             o,
@@ -86,19 +89,55 @@ impl Metrics {
             env!("CARGO_PKG_VERSION")
         )?;
 
-        writeln!(o, "# HELP watchfloor_hub_ingest_requests_total Ingest requests by HTTP status.")?;
+        writeln!(
+            o,
+            "# HELP watchfloor_hub_ingest_requests_total Ingest requests by HTTP status."
+        )?;
         writeln!(o, "# TYPE watchfloor_hub_ingest_requests_total counter")?;
         if let Ok(m) = self.ingest_by_status.lock() {
             for (status, n) in m.iter() {
-                writeln!(o, "watchfloor_hub_ingest_requests_total{{status=\"{status}\"}} {n}")?;
+                writeln!(
+                    o,
+                    "watchfloor_hub_ingest_requests_total{{status=\"{status}\"}} {n}"
+                )?;
             }
         }
-        counter(o, "watchfloor_hub_events_stored_total", "Events newly stored.", &self.events_stored)?;
-        counter(o, "watchfloor_hub_events_duplicate_total", "Events received again and not stored (replays).", &self.duplicates)?;
-        counter(o, "watchfloor_hub_batch_bytes_compressed_total", "Ingest body bytes as received (zstd).", &self.batch_bytes_compressed)?;
-        counter(o, "watchfloor_hub_batch_bytes_decompressed_total", "Ingest NDJSON bytes after decompression.", &self.batch_bytes_decompressed)?;
-        counter(o, "watchfloor_hub_store_errors_total", "Store operations that failed (any endpoint).", &self.store_errors)?;
-        counter(o, "watchfloor_hub_heartbeats_total", "Heartbeats recorded.", &self.heartbeats)?;
+        counter(
+            o,
+            "watchfloor_hub_events_stored_total",
+            "Events newly stored.",
+            &self.events_stored,
+        )?;
+        counter(
+            o,
+            "watchfloor_hub_events_duplicate_total",
+            "Events received again and not stored (replays).",
+            &self.duplicates,
+        )?;
+        counter(
+            o,
+            "watchfloor_hub_batch_bytes_compressed_total",
+            "Ingest body bytes as received (zstd).",
+            &self.batch_bytes_compressed,
+        )?;
+        counter(
+            o,
+            "watchfloor_hub_batch_bytes_decompressed_total",
+            "Ingest NDJSON bytes after decompression.",
+            &self.batch_bytes_decompressed,
+        )?;
+        counter(
+            o,
+            "watchfloor_hub_store_errors_total",
+            "Store operations that failed (any endpoint).",
+            &self.store_errors,
+        )?;
+        counter(
+            o,
+            "watchfloor_hub_heartbeats_total",
+            "Heartbeats recorded.",
+            &self.heartbeats,
+        )?;
 
         writeln!(o, "# HELP watchfloor_hub_ingest_duration_seconds Ingest request time, from the handler's start to the answer.")?;
         writeln!(o, "# TYPE watchfloor_hub_ingest_duration_seconds histogram")?;
@@ -110,7 +149,10 @@ impl Metrics {
             )?;
         }
         let count = self.latency_count.load(Relaxed);
-        writeln!(o, "watchfloor_hub_ingest_duration_seconds_bucket{{le=\"+Inf\"}} {count}")?;
+        writeln!(
+            o,
+            "watchfloor_hub_ingest_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        )?;
         writeln!(
             o,
             "watchfloor_hub_ingest_duration_seconds_sum {}",
@@ -122,10 +164,25 @@ impl Metrics {
             gauge(o, "watchfloor_hub_sensors", "Enrolled sensors.", n)?;
         }
         if let Some(n) = g.sensors_stale {
-            gauge(o, "watchfloor_hub_sensors_stale", "Sensors not heard from within stale_after.", n)?;
+            gauge(
+                o,
+                "watchfloor_hub_sensors_stale",
+                "Sensors not heard from within stale_after.",
+                n,
+            )?;
         }
-        gauge(o, "watchfloor_hub_ingest_in_flight", "Ingest requests being processed.", g.ingest_in_flight)?;
-        gauge(o, "watchfloor_hub_ingest_capacity", "Ingest requests processed at once before 429.", g.ingest_capacity)?;
+        gauge(
+            o,
+            "watchfloor_hub_ingest_in_flight",
+            "Ingest requests being processed.",
+            g.ingest_in_flight,
+        )?;
+        gauge(
+            o,
+            "watchfloor_hub_ingest_capacity",
+            "Ingest requests processed at once before 429.",
+            g.ingest_capacity,
+        )?;
         Ok(())
     }
 }
@@ -160,7 +217,10 @@ mod tests {
             ingest_capacity: 16,
         };
         let t = m.render(&g);
-        assert!(t.contains("watchfloor_hub_ingest_requests_total{status=\"200\"} 2\n"), "{t}");
+        assert!(
+            t.contains("watchfloor_hub_ingest_requests_total{status=\"200\"} 2\n"),
+            "{t}"
+        );
         assert!(t.contains("watchfloor_hub_ingest_requests_total{status=\"429\"} 1\n"));
         assert!(t.contains("watchfloor_hub_events_stored_total 10\n"));
         assert!(t.contains("watchfloor_hub_ingest_duration_seconds_bucket{le=\"0.025\"} 2\n"));

@@ -155,7 +155,10 @@ impl Server {
         }
         drop(listener);
         tracing::info!("shutting down: finishing in-flight requests");
-        if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        if tokio::time::timeout(grace, graceful.shutdown())
+            .await
+            .is_err()
+        {
             tracing::warn!("requests still running after {grace:?}; closing anyway");
         }
         if let Some(r) = retention {

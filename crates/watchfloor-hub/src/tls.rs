@@ -57,10 +57,11 @@ pub fn load_or_generate(
     let certs = read_certs(&cert_path)?;
     let key = read_key(&key_path)?;
     let fingerprint = certs.first().map(|c| fingerprint(c)).unwrap_or_default();
-    let mut sc = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)?;
+    let mut sc =
+        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)?;
     sc.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Identity {
         server_config: Arc::new(sc),
@@ -88,7 +89,11 @@ fn generate(dir: &Path, cert_path: &Path, key_path: &Path) -> Result<(), TlsErro
         move |source| TlsError::Io { path, source }
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    let mut names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
     if let Ok(h) = std::fs::read_to_string("/etc/hostname") {
         let h = h.trim();
         if !h.is_empty() && !names.iter().any(|n| n == h) {
@@ -174,7 +179,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = dir.path().join("c.pem");
         std::fs::write(&c, "nope").unwrap();
-        let e = load_or_generate(Some(&c), Some(&c), dir.path()).err().unwrap();
+        let e = load_or_generate(Some(&c), Some(&c), dir.path())
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("c.pem"), "{e}");
     }
 }

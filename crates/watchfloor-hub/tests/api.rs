@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::fault::{FaultyStore, Faults};
+use common::fault::{Faults, FaultyStore};
 use common::*;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -17,10 +17,16 @@ fn batch_is_stored_and_replay_is_acknowledged_without_duplicates() {
     let r = hub.ingest(&token, body.clone());
     assert_eq!(r.status(), 200);
     let v: serde_json::Value = r.json().unwrap();
-    assert_eq!(v, serde_json::json!({"acked_seq": 500, "stored": 500, "duplicates": 0}));
+    assert_eq!(
+        v,
+        serde_json::json!({"acked_seq": 500, "stored": 500, "duplicates": 0})
+    );
     let r = hub.ingest(&token, body);
     let v: serde_json::Value = r.json().unwrap();
-    assert_eq!(v, serde_json::json!({"acked_seq": 500, "stored": 0, "duplicates": 500}));
+    assert_eq!(
+        v,
+        serde_json::json!({"acked_seq": 500, "stored": 0, "duplicates": 500})
+    );
     assert_eq!(hub.count_events(&sensor), 500);
     assert_eq!(hub.acked(&token), 500);
     // The envelope may name the sensor by its enrolled name too.
@@ -38,9 +44,17 @@ fn ack_reports_sensor_identity_and_gaps_hold_the_watermark() {
     let v: serde_json::Value = r.json().unwrap();
     assert_eq!(v["acked_seq"], 0, "1..=4 missing");
     assert_eq!(v["stored"], 5);
-    let r = hub.client.get(hub.url("/api/v1/ack")).bearer_auth(&token).send().unwrap();
+    let r = hub
+        .client
+        .get(hub.url("/api/v1/ack"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
     let v: serde_json::Value = r.json().unwrap();
-    assert_eq!(v, serde_json::json!({"acked_seq": 0, "sensor_id": sensor.id, "sensor": "s1"}));
+    assert_eq!(
+        v,
+        serde_json::json!({"acked_seq": 0, "sensor_id": sensor.id, "sensor": "s1"})
+    );
     hub.ingest(&token, batch(&id, 1..=4));
     assert_eq!(hub.acked(&token), 9);
 }
@@ -61,15 +75,26 @@ fn missing_bad_and_revoked_tokens_are_401() {
     assert_eq!(r.headers()["www-authenticate"], "Bearer");
     let (status, v) = error_of(r);
     assert_eq!(status, 401, "{v}");
-    for bad in ["nonsense", "wfs_1_00", &format!("{}0", &token[..token.len() - 1])] {
+    for bad in [
+        "nonsense",
+        "wfs_1_00",
+        &format!("{}0", &token[..token.len() - 1]),
+    ] {
         let (status, v) = error_of(hub.ingest(bad, body.clone()));
         assert_eq!(status, 401, "{bad}: {v}");
     }
     let r = hub.client.get(hub.url("/api/v1/ack")).send().unwrap();
     assert_eq!(r.status(), 401);
-    let r = hub.client.post(hub.url("/api/v1/heartbeat")).body("{}").send().unwrap();
+    let r = hub
+        .client
+        .post(hub.url("/api/v1/heartbeat"))
+        .body("{}")
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 401);
-    hub.rt.block_on(hub.store.revoke_sensor_token(sensor.id)).unwrap();
+    hub.rt
+        .block_on(hub.store.revoke_sensor_token(sensor.id))
+        .unwrap();
     let (status, v) = error_of(hub.ingest(&token, body));
     assert_eq!(status, 401, "{v}");
     assert_eq!(v["error"], "unknown or revoked token");
@@ -123,7 +148,12 @@ fn malformed_ndjson_is_400_with_line_and_nothing_is_stored() {
     // refuses it with its line.
     let mut ndjson = Vec::new();
     w.write(1, &record(1), &mut ndjson).unwrap();
-    w.write(2, br#"{"timestamp":"2024-11-05T06:00:00.000000+0000"}"#, &mut ndjson).unwrap();
+    w.write(
+        2,
+        br#"{"timestamp":"2024-11-05T06:00:00.000000+0000"}"#,
+        &mut ndjson,
+    )
+    .unwrap();
     let (status, v) = error_of(hub.ingest(&token, zstd_of(&ndjson)));
     assert_eq!(status, 400, "{v}");
     assert_eq!(v["line"], 2);
@@ -150,7 +180,9 @@ fn oversize_batches_are_413() {
     let mut big = Vec::new();
     let mut x: u64 = 1;
     for _ in 0..10_000 {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         big.push((x >> 56) as u8);
     }
     let (status, v) = error_of(hub.ingest(&token, big));
@@ -171,7 +203,10 @@ fn oversize_batches_are_413() {
         .bearer_auth(&token)
         .header("Content-Type", "application/x-ndjson")
         .header("Content-Encoding", "zstd")
-        .body(reqwest::blocking::Body::new(ChunkReader(chunks.into_iter(), Vec::new())))
+        .body(reqwest::blocking::Body::new(ChunkReader(
+            chunks.into_iter(),
+            Vec::new(),
+        )))
         .send();
     // The hub answers as soon as the limit is passed and closes; the client may still be
     // sending and then sees the connection go instead of the answer.
@@ -263,7 +298,13 @@ fn saturated_ingest_is_429_with_retry_after() {
     // Wait until the slow one holds the only permit.
     let mut in_flight = false;
     for _ in 0..100 {
-        let m = hub.client.get(hub.url("/metrics")).send().unwrap().text().unwrap();
+        let m = hub
+            .client
+            .get(hub.url("/metrics"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
         if m.contains("watchfloor_hub_ingest_in_flight 1\n") {
             in_flight = true;
             break;
@@ -285,10 +326,16 @@ fn saturated_ingest_is_429_with_retry_after() {
 fn transient_store_failure_is_503_with_retry_after_and_readyz_follows() {
     let faults = Arc::new(Faults::default());
     let f = faults.clone();
-    let hub = TestHub::with(|_| {}, move |inner| Arc::new(FaultyStore { inner, faults: f }));
+    let hub = TestHub::with(
+        |_| {},
+        move |inner| Arc::new(FaultyStore { inner, faults: f }),
+    );
     let (sensor, token) = hub.enroll("s1");
     let body = batch(&sensor.id.to_string(), 1..=10);
-    assert_eq!(hub.client.get(hub.url("/readyz")).send().unwrap().status(), 200);
+    assert_eq!(
+        hub.client.get(hub.url("/readyz")).send().unwrap().status(),
+        200
+    );
     faults.down.store(true, Ordering::SeqCst);
     let r = hub.ingest(&token, body.clone());
     assert_eq!(r.headers()["retry-after"], "1");
@@ -296,11 +343,23 @@ fn transient_store_failure_is_503_with_retry_after_and_readyz_follows() {
     assert_eq!(status, 503, "{v}");
     let r = hub.client.get(hub.url("/readyz")).send().unwrap();
     assert_eq!(r.status(), 503);
-    assert_eq!(hub.client.get(hub.url("/healthz")).send().unwrap().status(), 200);
+    assert_eq!(
+        hub.client.get(hub.url("/healthz")).send().unwrap().status(),
+        200
+    );
     faults.down.store(false, Ordering::SeqCst);
     assert_eq!(hub.ingest(&token, body).status(), 200);
-    let m = hub.client.get(hub.url("/metrics")).send().unwrap().text().unwrap();
-    assert!(m.contains("watchfloor_hub_ingest_requests_total{status=\"503\"} 1\n"), "{m}");
+    let m = hub
+        .client
+        .get(hub.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        m.contains("watchfloor_hub_ingest_requests_total{status=\"503\"} 1\n"),
+        "{m}"
+    );
     assert!(m.contains("watchfloor_hub_store_errors_total 2\n"), "{m}");
 }
 
@@ -310,7 +369,10 @@ fn heartbeat_marks_the_sensor_live() {
     let (sensor, token) = hub.enroll("s1");
     let list = |hub: &TestHub| {
         hub.rt
-            .block_on(hub.store.list_sensors(None, now(), Duration::from_secs(180)))
+            .block_on(
+                hub.store
+                    .list_sensors(None, now(), Duration::from_secs(180)),
+            )
             .unwrap()
     };
     assert!(list(&hub)[0].stale, "never heard from");
@@ -365,7 +427,10 @@ fn metrics_parse_and_count() {
     hub.ingest(&token, batch(&id, 51..=150));
     hub.ingest("bad", batch(&id, 1..=1));
     let r = hub.client.get(hub.url("/metrics")).send().unwrap();
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
     let text = r.text().unwrap();
     let mut samples = std::collections::HashMap::new();
     for line in text.lines() {
@@ -373,18 +438,36 @@ fn metrics_parse_and_count() {
             continue;
         }
         let (name, value) = line.rsplit_once(' ').unwrap();
-        let v: f64 = value.parse().unwrap_or_else(|_| panic!("bad sample {line}"));
+        let v: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad sample {line}"));
         samples.insert(name.to_string(), v);
     }
-    let get = |k: &str| *samples.get(k).unwrap_or_else(|| panic!("no {k} in\n{text}"));
-    assert_eq!(get("watchfloor_hub_ingest_requests_total{status=\"200\"}"), 2.0);
-    assert_eq!(get("watchfloor_hub_ingest_requests_total{status=\"401\"}"), 1.0);
+    let get = |k: &str| {
+        *samples
+            .get(k)
+            .unwrap_or_else(|| panic!("no {k} in\n{text}"))
+    };
+    assert_eq!(
+        get("watchfloor_hub_ingest_requests_total{status=\"200\"}"),
+        2.0
+    );
+    assert_eq!(
+        get("watchfloor_hub_ingest_requests_total{status=\"401\"}"),
+        1.0
+    );
     assert_eq!(get("watchfloor_hub_events_stored_total"), 150.0);
     assert_eq!(get("watchfloor_hub_events_duplicate_total"), 50.0);
     assert_eq!(get("watchfloor_hub_ingest_duration_seconds_count"), 3.0);
-    assert_eq!(get("watchfloor_hub_ingest_duration_seconds_bucket{le=\"+Inf\"}"), 3.0);
+    assert_eq!(
+        get("watchfloor_hub_ingest_duration_seconds_bucket{le=\"+Inf\"}"),
+        3.0
+    );
     assert!(get("watchfloor_hub_batch_bytes_compressed_total") > 0.0);
-    assert!(get("watchfloor_hub_batch_bytes_decompressed_total") > get("watchfloor_hub_batch_bytes_compressed_total"));
+    assert!(
+        get("watchfloor_hub_batch_bytes_decompressed_total")
+            > get("watchfloor_hub_batch_bytes_compressed_total")
+    );
     assert_eq!(get("watchfloor_hub_sensors"), 1.0);
     assert_eq!(get("watchfloor_hub_sensors_stale"), 1.0);
     assert_eq!(get("watchfloor_hub_build_info{version=\"0.1.0\"}"), 1.0);
@@ -394,29 +477,58 @@ fn metrics_parse_and_count() {
 fn health_openapi_and_unknown_paths() {
     let hub = TestHub::start();
     let r = hub.client.get(hub.url("/healthz")).send().unwrap();
-    assert_eq!((r.status().as_u16(), r.text().unwrap()), (200, "ok".to_string()));
-    assert_eq!(hub.client.get(hub.url("/readyz")).send().unwrap().status(), 200);
+    assert_eq!(
+        (r.status().as_u16(), r.text().unwrap()),
+        (200, "ok".to_string())
+    );
+    assert_eq!(
+        hub.client.get(hub.url("/readyz")).send().unwrap().status(),
+        200
+    );
     let r = hub.client.get(hub.url("/api/openapi.json")).send().unwrap();
     assert_eq!(r.status(), 200);
     let doc: serde_json::Value = r.json().unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/api/v1/ingest", "/api/v1/ack", "/api/v1/heartbeat", "/healthz", "/readyz", "/metrics"] {
-        assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    for path in [
+        "/api/v1/ingest",
+        "/api/v1/ack",
+        "/api/v1/heartbeat",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
     }
     for code in ["200", "400", "401", "403", "413", "415", "429", "503"] {
-        assert!(doc["paths"]["/api/v1/ingest"]["post"]["responses"][code].is_object(), "{code}");
+        assert!(
+            doc["paths"]["/api/v1/ingest"]["post"]["responses"][code].is_object(),
+            "{code}"
+        );
     }
     let (status, _) = error_of(hub.client.get(hub.url("/nope")).send().unwrap());
     assert_eq!(status, 404);
     // GET on a POST endpoint.
-    assert_eq!(hub.client.get(hub.url("/api/v1/ingest")).send().unwrap().status(), 405);
+    assert_eq!(
+        hub.client
+            .get(hub.url("/api/v1/ingest"))
+            .send()
+            .unwrap()
+            .status(),
+        405
+    );
 }
 
 #[test]
 fn graceful_shutdown_finishes_the_in_flight_request() {
     let faults = Arc::new(Faults::default());
     let f = faults.clone();
-    let mut hub = TestHub::with(|_| {}, move |inner| Arc::new(FaultyStore { inner, faults: f }));
+    let mut hub = TestHub::with(
+        |_| {},
+        move |inner| Arc::new(FaultyStore { inner, faults: f }),
+    );
     let (sensor, token) = hub.enroll("s1");
     let body = batch(&sensor.id.to_string(), 1..=50);
     faults.ingest_delay_ms.store(1500, Ordering::SeqCst);

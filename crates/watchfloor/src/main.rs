@@ -18,6 +18,8 @@ Examples:
   watchfloor sensor -r office.pcap -l out/ -S emerging-all.rules    ... with alerts from these rules
   watchfloor rules check local.rules               what loads, what does not and why
   watchfloor verify ../shared/conformance/cases -l verify-out --check
+  watchfloor hub -c hub.toml                       run the national hub (HTTPS)
+  watchfloor admin sensor add --org PA --name pa-phl-01    enrol a sensor, print its token
 
 Run `watchfloor help <command>` for a command's own examples.";
 
@@ -39,6 +41,8 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Check Suricata rule files: what loads, what does not and why.
     Rules(cmd::rules::Args),
+    Hub(cmd::hub::Args),
+    Admin(cmd::admin::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +54,8 @@ fn main() -> ExitCode {
         Command::Verify(a) => cmd::verify::run(a),
         Command::Demo(a) => cmd::demo::run(a),
         Command::Rules(a) => cmd::rules::run(a),
+        Command::Hub(a) => cmd::hub::run(a),
+        Command::Admin(a) => cmd::admin::run(a),
     };
     match result {
         Ok(code) => code,

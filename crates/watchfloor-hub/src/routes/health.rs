@@ -61,7 +61,10 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
         ingest_capacity: capacity,
     };
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         st.metrics.render(&g),
     )
         .into_response()

@@ -78,9 +78,15 @@ async fn handle(
     let body = read_body(body, limits.max_compressed_bytes).await?;
     let compressed = body.len();
     let sensor_id = sensor.id;
-    let (batch, decompressed) = tokio::task::spawn_blocking(move || decode(&body, &sensor, &limits))
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("decoder failed: {e}")))??;
+    let (batch, decompressed) =
+        tokio::task::spawn_blocking(move || decode(&body, &sensor, &limits))
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("decoder failed: {e}"),
+                )
+            })??;
     st.metrics.batch_bytes(compressed, decompressed);
     let outcome = st
         .store
@@ -136,9 +142,9 @@ fn too_large(message: String) -> ApiError {
 pub(crate) async fn read_body(body: Body, max: usize) -> Result<Bytes, ApiError> {
     match Limited::new(body, max).collect().await {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(format!(
-            "body is over the limit of {max} bytes"
-        ))),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(too_large(format!("body is over the limit of {max} bytes")))
+        }
         Err(e) => Err(ApiError::bad_request(format!("cannot read the body: {e}"))),
     }
 }

@@ -53,7 +53,11 @@ impl Store for FaultyStore {
     fn list_orgs(&self) -> StoreFuture<'_, Vec<Org>> {
         pass!(self, self.inner.list_orgs())
     }
-    fn enroll_sensor<'a>(&'a self, org: OrgId, name: &'a str) -> StoreFuture<'a, (Sensor, SensorToken)> {
+    fn enroll_sensor<'a>(
+        &'a self,
+        org: OrgId,
+        name: &'a str,
+    ) -> StoreFuture<'a, (Sensor, SensorToken)> {
         pass!(self, self.inner.enroll_sensor(org, name))
     }
     fn issue_sensor_token(&self, sensor: SensorId) -> StoreFuture<'_, SensorToken> {
@@ -66,7 +70,11 @@ impl Store for FaultyStore {
     fn revoke_sensor_token(&self, sensor: SensorId) -> StoreFuture<'_, u64> {
         pass!(self, self.inner.revoke_sensor_token(sensor))
     }
-    fn ingest_batch(&self, sensor: SensorId, batch: Vec<EventEnvelope>) -> StoreFuture<'_, IngestOutcome> {
+    fn ingest_batch(
+        &self,
+        sensor: SensorId,
+        batch: Vec<EventEnvelope>,
+    ) -> StoreFuture<'_, IngestOutcome> {
         Box::pin(async move {
             let ms = self.faults.ingest_delay_ms.load(Ordering::SeqCst);
             if ms > 0 {
@@ -76,10 +84,20 @@ impl Store for FaultyStore {
             self.inner.ingest_batch(sensor, batch).await
         })
     }
-    fn record_heartbeat(&self, sensor: SensorId, counters: serde_json::Value, at: UnixMicros) -> StoreFuture<'_, ()> {
+    fn record_heartbeat(
+        &self,
+        sensor: SensorId,
+        counters: serde_json::Value,
+        at: UnixMicros,
+    ) -> StoreFuture<'_, ()> {
         pass!(self, self.inner.record_heartbeat(sensor, counters, at))
     }
-    fn list_sensors<'a>(&'a self, orgs: Option<&'a [OrgId]>, now: UnixMicros, stale_after: Duration) -> StoreFuture<'a, Vec<SensorStatus>> {
+    fn list_sensors<'a>(
+        &'a self,
+        orgs: Option<&'a [OrgId]>,
+        now: UnixMicros,
+        stale_after: Duration,
+    ) -> StoreFuture<'a, Vec<SensorStatus>> {
         pass!(self, self.inner.list_sensors(orgs, now, stale_after))
     }
     fn query_events(&self, filter: EventFilter) -> StoreFuture<'_, EventPage> {

@@ -68,9 +68,7 @@ impl TestHub {
             ..HubConfig::default()
         };
         tweak(&mut config);
-        let server = rt
-            .block_on(Server::bind(config, store.clone()))
-            .unwrap();
+        let server = rt.block_on(Server::bind(config, store.clone())).unwrap();
         let addr = server.local_addr();
         let pem = std::fs::read(&server.cert_path).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -1,4 +1,6 @@
+pub mod admin;
 pub mod demo;
+pub mod hub;
 pub mod progress;
 pub mod rules;
 pub mod sensor;
