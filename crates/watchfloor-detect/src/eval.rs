@@ -173,6 +173,15 @@ fn pkt_check(c: &Check, p: &Packet<'_>, ctx: &Ctx<'_>) -> bool {
             }
         }
         Check::VlanLayers(op) => op.matches(p.vlans().len() as u64),
+        // The MTU of an ICMPv6 Packet Too Big message (type 2).
+        Check::Icmpv6Mtu(op) => match (p.l4, ctx.hdrs) {
+            (L4::Icmpv6(i), Some(h)) if i.icmp_type == 2 => {
+                h.l4.get(4..8)
+                    .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+                    .is_some_and(|mtu| op.matches(u64::from(mtu)))
+            }
+            _ => false,
+        },
         Check::Checksum { layer, valid } => {
             let ok = match layer.as_str() {
                 "ipv4-csum" | "ipv4" => ip.and_then(|i| i.checksum_ok),
@@ -286,7 +295,9 @@ fn check_ok(
             let is = match proto.as_str() {
                 "unknown" => cur.is_none(),
                 "failed" => cur == Some("failed"),
-                p => cur.is_some_and(|c| c == p || (p == "http" && c == "http1")),
+                // Watchfloor's `http` parser is HTTP/1: `http1` names it too.
+                "http1" => cur == Some("http"),
+                p => cur.is_some_and(|c| c == p),
             };
             is != *negated
         }
