@@ -27,6 +27,8 @@ pub struct FlowInfo<'a> {
     pub app_proto: Option<&'a str>,
     /// Bytes the client and the server sent so far (stream payload).
     pub stream_bytes: [u64; 2],
+    /// Protocol detection finished with the packet being inspected.
+    pub proto_detected_now: bool,
 }
 
 /// What is being inspected, with the addresses as the rule header sees

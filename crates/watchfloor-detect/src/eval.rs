@@ -208,6 +208,7 @@ fn pkt_check(c: &Check, p: &Packet<'_>, ctx: &Ctx<'_>) -> bool {
 
 fn check_ok(
     e: &Engine,
+    cs_prefilter: bool,
     c: &Check,
     ctx: &Ctx<'_>,
     data: Data<'_>,
@@ -287,6 +288,11 @@ fn check_ok(
         }
         Check::AppLayerProtocol { negated, proto } => {
             let cur = ctx.flow.and_then(|f| f.app_proto);
+            // As a prefilter it fires on the packet that completed protocol
+            // detection only (Suricata's app-layer-protocol prefilter).
+            if cs_prefilter && !ctx.flow.is_some_and(|f| f.proto_detected_now) {
+                return false;
+            }
             // Until protocol detection has decided, neither `http` nor
             // `!http` holds (as in Suricata).
             if cur.is_none() && proto != "unknown" {
@@ -341,7 +347,7 @@ pub fn matches(
         .sig
         .checks
         .iter()
-        .all(|c| check_ok(e, c, ctx, data, flow))
+        .all(|c| check_ok(e, cs.sig.prefilter, c, ctx, data, flow))
     {
         return false;
     }

@@ -71,6 +71,7 @@ impl FlowSpec {
             established: self.established,
             app_proto: self.app,
             stream_bytes: [0, 0],
+            proto_detected_now: false,
         }
     }
 }

@@ -156,6 +156,8 @@ struct Sink<'a> {
     linktype: u32,
     /// Stream reassembly handed on bytes while this packet was handled.
     delivered: bool,
+    /// The app layer recognised the flow's protocol with this packet.
+    proto_detected: bool,
 }
 
 impl<'a> Sink<'a> {
@@ -196,11 +198,16 @@ impl FlowSink<FlowUser> for Sink<'_> {
             let env = self.envelope(dir);
             let sb = flow.user.stream_bytes;
             let settings = self.settings;
+            let undetected = flow.app_proto.is_none();
             let mut out = self.emit(&mut fd, sb, pkt.payload);
             settings
                 .app
                 .on_udp(flow, &mut app, dir, pkt.payload, &env, &mut out);
-            if out.alerted {
+            let alerted = out.alerted;
+            if undetected && flow.app_proto.is_some() {
+                self.proto_detected = true;
+            }
+            if alerted {
                 flow.alerted = true;
             }
             flow.user.app = app;
@@ -214,6 +221,9 @@ impl FlowSink<FlowUser> for Sink<'_> {
             let events = std::mem::take(&mut w.stream_events);
             let mut ctx = detect::ctx_for(flow, dir, pkt.ts_ns, Some(pkt), sb, &events);
             ctx.hdrs = watchfloor_detect::Headers::locate(self.frame, pkt);
+            if let Some(fi) = ctx.flow.as_mut() {
+                fi.proto_detected_now = self.proto_detected;
+            }
             let mut alerts = std::mem::take(&mut w.alerts);
             s.engine.inspect_packet(
                 &ctx,
@@ -292,11 +302,16 @@ impl FlowSink<FlowUser> for Sink<'_> {
         let mut fd = std::mem::take(&mut flow.user.detect);
         let sb = flow.user.stream_bytes;
         let settings = self.settings;
+        let undetected = flow.app_proto.is_none();
         let mut out = self.emit(&mut fd, sb, data);
         settings
             .app
             .on_tcp(flow, &mut app, dir, data, &env, &mut out);
-        if out.alerted {
+        let alerted = out.alerted;
+        if undetected && flow.app_proto.is_some() {
+            self.proto_detected = true;
+        }
+        if alerted {
             flow.alerted = true;
         }
         flow.user.app = app;
@@ -455,6 +470,7 @@ impl Worker {
             frame: &[],
             linktype: 0,
             delivered: false,
+            proto_detected: false,
             pcap_cnt: 0,
             now_ns: ts_ns,
             macs: None,
@@ -497,6 +513,7 @@ impl Worker {
             frame: raw.data,
             linktype: raw.linktype.number(),
             delivered: false,
+            proto_detected: false,
             pcap_cnt,
             now_ns: raw.ts_ns,
             macs,
@@ -524,6 +541,7 @@ impl Worker {
             frame: &[],
             linktype: 0,
             delivered: false,
+            proto_detected: false,
             pcap_cnt: 0,
             now_ns: now,
             macs: None,

@@ -120,6 +120,7 @@ pub fn flow_info<U>(flow: &Flow<U>, dir: Direction, stream_bytes: [u64; 2]) -> F
         established: flow.pkt_established(),
         app_proto: flow.app_proto,
         stream_bytes,
+        proto_detected_now: false,
     }
 }
 
