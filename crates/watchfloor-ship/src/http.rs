@@ -87,10 +87,7 @@ pub fn parse_fingerprint(s: &str) -> Result<[u8; 32], HttpError> {
         .or_else(|| lower.strip_prefix("sha256="))
         .or_else(|| lower.strip_prefix("sha-256:"))
         .unwrap_or(&lower);
-    let hex: Vec<u8> = body
-        .bytes()
-        .filter(|&b| b != b':' && b != b' ')
-        .collect();
+    let hex: Vec<u8> = body.bytes().filter(|&b| b != b':' && b != b' ').collect();
     if hex.len() != 64 {
         return Err(HttpError::Fingerprint(s.to_string()));
     }
@@ -340,9 +337,7 @@ fn client_config(trust: &Trust) -> Result<ClientConfig, HttpError> {
                     found.errors.len()
                 )));
             }
-            builder
-                .with_root_certificates(roots)
-                .with_no_client_auth()
+            builder.with_root_certificates(roots).with_no_client_auth()
         }
         Trust::Pem(path) => {
             let certs = read_pem(path)?;
@@ -461,7 +456,11 @@ impl ServerCertVerifier for FileVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if self.exact.iter().any(|c| c.as_slice() == end_entity.as_ref()) {
+        if self
+            .exact
+            .iter()
+            .any(|c| c.as_slice() == end_entity.as_ref())
+        {
             return Ok(ServerCertVerified::assertion());
         }
         match &self.webpki {

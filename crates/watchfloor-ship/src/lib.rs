@@ -15,9 +15,9 @@ mod testrng;
 
 pub use batch::{Batch, BatchBuilder, BatchConfig, BatchError};
 pub use envelope::{Envelope, EnvelopeError, EnvelopeWriter};
+pub use http::{HttpConfig, HttpError, HttpTransport, Trust};
 pub use shipper::{
     Ack, Clock, ShipError, Shipper, ShipperConfig, SpoolAccess, Step, SystemClock, Transport,
     TransportError,
 };
-pub use http::{HttpConfig, HttpError, HttpTransport, Trust};
 pub use spool::{Entry, Fsync, Spool, SpoolConfig, SpoolError, SpoolStats};

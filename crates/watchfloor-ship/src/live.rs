@@ -81,7 +81,10 @@ impl Intake {
                     self.refuse(1, format!("an EVE record of {len} bytes is over the spool's limit of {max}; not shipped"));
                 }
                 Err(e) => {
-                    let lost = 1 + rest.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+                    let lost = 1 + rest
+                        .split(|&b| b == b'\n')
+                        .filter(|l| !l.is_empty())
+                        .count();
                     self.refuse(lost as u64, e.to_string());
                     break;
                 }
@@ -99,7 +102,7 @@ impl Intake {
             }
         }
         // Wake the shipper only now and then: it batches anyway.
-        if self.counters.chunks.fetch_add(1, Ordering::Relaxed) % 8 == 0 {
+        if self.counters.chunks.fetch_add(1, Ordering::Relaxed) & 7 == 0 {
             self.wake.cv.notify_all();
         }
     }
@@ -320,7 +323,11 @@ impl LiveShipper {
     /// Waits up to `timeout` for everything spooled to be acknowledged, then stops the
     /// threads and sends a last heartbeat with `final_counters` merged in (the hub then sees
     /// the final spool depth). What is left stays in the spool for the next start.
-    pub fn drain(mut self, timeout: Duration, final_counters: Option<serde_json::Value>) -> DrainReport {
+    pub fn drain(
+        mut self,
+        timeout: Duration,
+        final_counters: Option<serde_json::Value>,
+    ) -> DrainReport {
         let deadline = Instant::now() + timeout;
         {
             let mut g = self.ctl.lock();
@@ -358,8 +365,18 @@ impl LiveShipper {
         let heartbeat_error = self.heartbeat_fn()(final_counters).err();
         let g = self.ctl.lock();
         let mut spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = spool.sync() {
-            eprintln!("error: spool: {e}");
+        let unwritten = spool.discard_unwritten();
+        if unwritten > 0 {
+            let m = format!(
+                "{unwritten} EVE records accepted into the spool's buffer could not be written \
+                 (disk full) and are given up"
+            );
+            eprintln!("error: spool: {m}");
+            self.intake.refuse(unwritten, m);
+            self.intake.counters.spooled.fetch_sub(
+                unwritten.min(self.intake.counters.spooled.load(Ordering::Relaxed)),
+                Ordering::Relaxed,
+            );
         }
         let st = spool.stats();
         let c = &self.intake.counters;
@@ -386,7 +403,6 @@ impl LiveShipper {
     }
 }
 
-
 fn ship_loop(cfg: LiveConfig, transport: HttpTransport, spool: Arc<Mutex<Spool>>, ctl: Arc<Ctl>) {
     let mut clock = CtlClock(ctl.clone());
     let set_error = |msg: String, fatal: bool| {
@@ -404,17 +420,16 @@ fn ship_loop(cfg: LiveConfig, transport: HttpTransport, spool: Arc<Mutex<Spool>>
             let mut failures = 0u32;
             loop {
                 match transport.ack() {
-                    Ok(info) => {
-                        match info.sensor_id.map(|i| i.to_string()).or(info.sensor) {
-                            Some(id) => break id,
-                            None => {
-                                let m = "the hub's /api/v1/ack names no sensor id; give --sensor-id".to_string();
-                                eprintln!("error: hub: {m}");
-                                set_error(m, true);
-                                return;
-                            }
+                    Ok(info) => match info.sensor_id.map(|i| i.to_string()).or(info.sensor) {
+                        Some(id) => break id,
+                        None => {
+                            let m = "the hub's /api/v1/ack names no sensor id; give --sensor-id"
+                                .to_string();
+                            eprintln!("error: hub: {m}");
+                            set_error(m, true);
+                            return;
                         }
-                    }
+                    },
                     Err(e) if e.permanent => {
                         eprintln!("error: hub: {}", e.message);
                         set_error(e.message, true);

@@ -62,8 +62,8 @@ struct Stub {
 }
 
 fn stub(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Stub {
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
-        .unwrap();
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
     let cert_der = ck.cert.der().to_vec();
     let cert_pem = ck.cert.pem();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.key_pair.serialize_der()));
@@ -308,7 +308,10 @@ fn odd_replies_are_transient_never_a_panic() {
         });
         let mut t = transport(&s, fp_trust(&s));
         let e = t.send(&batch(1)).unwrap_err();
-        assert!(!e.permanent && e.message.contains("no readable acked_seq"), "{e:?}");
+        assert!(
+            !e.permanent && e.message.contains("no readable acked_seq"),
+            "{e:?}"
+        );
         assert!(t.ack().is_err());
     }
     // A hub that hangs up, or says nothing until the timeout.
@@ -365,7 +368,9 @@ fn shipper_splits_a_batch_the_hub_finds_too_large() {
     let spool = Mutex::new(Spool::open(dir.path(), Default::default()).unwrap());
     let mut want = Vec::new();
     for i in 0..1000u64 {
-        let rec = format!(r#"{{"timestamp":"2024-11-05T06:00:00.000000+0000","event_type":"dns","i":{i}}}"#);
+        let rec = format!(
+            r#"{{"timestamp":"2024-11-05T06:00:00.000000+0000","event_type":"dns","i":{i}}}"#
+        );
         spool.lock().unwrap().append(rec.as_bytes()).unwrap();
         want.push(rec.into_bytes());
     }

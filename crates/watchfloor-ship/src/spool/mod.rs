@@ -275,6 +275,22 @@ impl Spool {
         self.trim()
     }
 
+    /// Gives up records accepted into the write buffer that a failed write (full disk) left
+    /// unwritten, and returns how many: their sequences go to the next records, so the hub
+    /// never sees a hole. For a clean close when the disk stays full; the caller reports them.
+    pub fn discard_unwritten(&mut self) -> u64 {
+        if self.commit(true).is_ok() {
+            return 0;
+        }
+        let n = (self.next_seq - 1).saturating_sub(self.flushed_seq);
+        self.total_bytes = self.total_bytes.saturating_sub(self.buf.len() as u64);
+        self.buf.clear();
+        self.next_seq = self.flushed_seq + 1;
+        self.unsynced = self.unsynced.saturating_sub(n);
+        self.stalled = false;
+        n
+    }
+
     pub fn stats(&self) -> SpoolStats {
         SpoolStats {
             depth_records: (self.next_seq - 1).saturating_sub(self.acked),

@@ -38,23 +38,62 @@ pub fn load(dir: &Path) -> Result<Option<State>, SpoolError> {
         })
 }
 
+/// State files are padded to this size (JSON, then spaces), and a spare temp file of this
+/// size is kept, so recording an ack on a full disk overwrites blocks the spool already owns
+/// instead of allocating new ones; otherwise a full disk could not record the acks whose
+/// trims are what frees it.
+const STATE_SIZE: usize = 4096;
+
+fn padded(st: State) -> Vec<u8> {
+    // Two u64 fields: always far below STATE_SIZE.
+    let mut body = serde_json::to_vec(&st).unwrap_or_default();
+    if body.len() < STATE_SIZE {
+        body.resize(STATE_SIZE - 1, b' ');
+        body.push(b'\n');
+    }
+    body
+}
+
 /// Temp file, fsync, rename, fsync the directory: a crash leaves the old or the new state.
+/// The temp file is the spare when there is one (overwritten in place, no allocation); a new
+/// spare is made afterwards from the blocks the old state file gave back.
 pub fn store(dir: &Path, st: State) -> Result<(), SpoolError> {
     let tmp = dir.join(STATE_TMP);
-    let body = serde_json::to_vec(&st).map_err(|e| SpoolError::State {
-        path: tmp.display().to_string(),
-        reason: e.to_string(),
-    })?;
+    let body = padded(st);
     let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&tmp)?;
         f.write_all(&body)?;
+        f.set_len(body.len() as u64)?;
         f.sync_all()?;
         fs::rename(&tmp, dir.join(STATE))?;
         sync_dir(dir)
     };
-    write().map_err(|source| SpoolError::io(&tmp, source))
+    write().map_err(|source| SpoolError::io(&tmp, source))?;
+    make_spare(dir);
+    Ok(())
 }
 
+/// Best effort: without a spare, the next store allocates (and may fail on a full disk).
+pub fn make_spare(dir: &Path) {
+    let tmp = dir.join(STATE_TMP);
+    if fs::metadata(&tmp).is_ok_and(|m| m.len() >= STATE_SIZE as u64) {
+        return;
+    }
+    let r = fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(&padded(State::default()))?;
+        f.sync_all()
+    });
+    if r.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+}
+
+/// A leftover temp file is a spare or a write a crash interrupted: either way it is only
+/// ever overwritten whole, never read.
 pub fn remove_tmp(dir: &Path) {
-    let _ = fs::remove_file(dir.join(STATE_TMP));
+    make_spare(dir);
 }

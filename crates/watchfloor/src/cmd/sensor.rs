@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use watchfloor_sensor::detect::DetectHandle;
 use watchfloor_sensor::output::LineSink;
-use watchfloor_ship::live::{LiveConfig, LiveShipper};
-use watchfloor_ship::{HttpConfig, SpoolConfig, Trust};
 use watchfloor_sensor::rules::RuleSelection;
 use watchfloor_sensor::{config::ChecksumMode, RunOptions, SensorConfig};
+use watchfloor_ship::live::{LiveConfig, LiveShipper};
+use watchfloor_ship::{HttpConfig, SpoolConfig, Trust};
 
 const AFTER_HELP: &str = "\
 Flags follow Suricata's, so habits carry over:
@@ -82,7 +82,7 @@ pub struct Args {
     #[arg(short, long)]
     quiet: bool,
     #[command(flatten)]
-    hub: HubArgs,
+    hub: Box<HubArgs>,
 }
 
 #[derive(clap::Args)]
@@ -119,6 +119,22 @@ struct HubArgs {
     /// The id envelopes carry (default: the hub's id for the token, asked at start).
     #[arg(long = "sensor-id", value_name = "ID")]
     sensor_id: Option<String>,
+    /// Most records per batch (tests use small batches to get many).
+    #[arg(
+        long = "hub-batch",
+        value_name = "N",
+        default_value_t = 5000,
+        hide = true
+    )]
+    batch: usize,
+    /// Seconds one request to the hub may take.
+    #[arg(
+        long = "hub-timeout",
+        value_name = "SECS",
+        default_value_t = 60,
+        hide = true
+    )]
+    timeout: u64,
 }
 
 fn parse_size(s: &str) -> Result<u64> {
@@ -169,11 +185,16 @@ fn hub_config(h: &HubArgs, log_dir: &std::path::Path) -> Result<Option<LiveConfi
         max_total_bytes: parse_size(&h.spool_max)?,
         ..SpoolConfig::default()
     };
+    let mut http = HttpConfig::new(url.clone(), token, trust);
+    http.timeout = Duration::from_secs(h.timeout.max(1));
     Ok(Some(LiveConfig {
-        http: HttpConfig::new(url.clone(), token, trust),
+        http,
         spool_dir: h.spool.clone().unwrap_or_else(|| log_dir.join("spool")),
         spool,
-        batch: Default::default(),
+        batch: watchfloor_ship::BatchConfig {
+            max_records: h.batch.max(1),
+            ..Default::default()
+        },
         shipper: Default::default(),
         heartbeat: Duration::from_secs(h.heartbeat),
         sensor_id: h.sensor_id.clone(),
