@@ -22,10 +22,15 @@
 //! retry_after_secs = 1                # Retry-After of 429 and 503 answers
 //! max_heartbeat_bytes = 65536
 //!
-//! [retention]
+//! [retention]                      # off unless configured: see below
 //! keep_days = 90                   # 0 keeps everything (no retention job)
 //! interval_secs = 3600             # how often the retention job runs
 //! ```
+//!
+//! Retention is off by default: it ages events out by *event* time against the wall clock, so
+//! a hub fed a replayed capture (the demo, tests, exercises: synthetic traffic is dated
+//! election day 2024) would drop them at its next start. Production hubs set `keep_days`
+//! (a `[retention]` table without it keeps the store's default of 90 days).
 
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -72,7 +77,10 @@ impl Default for HubConfig {
             tls: TlsConfig::default(),
             store: None,
             limits: Limits::default(),
-            retention: RetentionConfig::default(),
+            retention: RetentionConfig {
+                keep_days: 0,
+                ..RetentionConfig::default()
+            },
         }
     }
 }
@@ -156,6 +164,19 @@ impl HubConfig {
         Ok(())
     }
 
+    /// One line for the operator: what retention will do.
+    pub fn describe_retention(&self) -> String {
+        let r = &self.retention;
+        if r.keep_days == 0 {
+            "off (keep everything; set [retention] keep_days)".into()
+        } else {
+            format!(
+                "events older than {} days are dropped (checked at start and every {} s)",
+                r.keep_days, r.interval_secs
+            )
+        }
+    }
+
     pub fn stale_after(&self) -> Duration {
         Duration::from_secs(self.stale_after_secs)
     }
@@ -218,6 +239,8 @@ mod tests {
         assert_eq!(c, HubConfig::default());
         assert_eq!(c.listen.to_string(), "127.0.0.1:8443");
         assert_eq!(c.limits.max_compressed_bytes, 16 << 20);
+        assert_eq!(c.retention.keep_days, 0, "retention is opt-in");
+        assert!(c.describe_retention().starts_with("off"));
         match c.store_config() {
             StoreConfig::Sqlite(s) => assert_eq!(s.path, Path::new("watchfloor-hub/hub.db")),
             other => panic!("{other:?}"),

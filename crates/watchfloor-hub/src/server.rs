@@ -198,6 +198,7 @@ pub struct Started {
     pub cert_path: PathBuf,
     pub cert_generated: bool,
     pub store: String,
+    pub retention: String,
 }
 
 /// Opens the store, binds, calls `on_start`, and serves until SIGTERM/SIGINT. Blocking: it
@@ -215,6 +216,7 @@ pub fn run_blocking(config: HubConfig, on_start: impl FnOnce(&Started)) -> Resul
         })?;
         let store_cfg = config.store_config();
         let store_desc = describe_store(&store_cfg);
+        let retention = config.describe_retention();
         let store = watchfloor_store::open(&store_cfg)
             .await
             .map_err(|source| HubError::Store {
@@ -229,6 +231,7 @@ pub fn run_blocking(config: HubConfig, on_start: impl FnOnce(&Started)) -> Resul
             cert_path: server.cert_path.clone(),
             cert_generated: server.cert_generated,
             store: store_desc,
+            retention,
         };
         // Handlers are installed before anyone is told the hub runs, so no early SIGTERM
         // takes the default action (killing the process mid-request).

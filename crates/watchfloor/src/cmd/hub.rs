@@ -69,6 +69,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
         println!("certificate SHA-256 fingerprint {}", s.fingerprint);
         println!("store {}", s.store);
+        println!("retention {}", s.retention);
     })
     .context("hub")?;
     println!("watchfloor hub stopped");
