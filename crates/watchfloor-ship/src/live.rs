@@ -239,10 +239,11 @@ impl LiveShipper {
         {
             let (spool, ctl) = (spool.clone(), ctl.clone());
             let cfg = cfg.clone();
+            let numbered_before = st.next_seq - 1;
             threads.push(
                 std::thread::Builder::new()
                     .name("hub-shipper".into())
-                    .spawn(move || ship_loop(cfg, transport, spool, ctl))
+                    .spawn(move || ship_loop(cfg, transport, spool, ctl, numbered_before))
                     .map_err(|e| LiveError::Thread("shipper", e))?,
             );
         }
@@ -403,7 +404,13 @@ impl LiveShipper {
     }
 }
 
-fn ship_loop(cfg: LiveConfig, transport: HttpTransport, spool: Arc<Mutex<Spool>>, ctl: Arc<Ctl>) {
+fn ship_loop(
+    cfg: LiveConfig,
+    transport: HttpTransport,
+    spool: Arc<Mutex<Spool>>,
+    ctl: Arc<Ctl>,
+    numbered_before: u64,
+) {
     let mut clock = CtlClock(ctl.clone());
     let set_error = |msg: String, fatal: bool| {
         let mut g = ctl.lock();
@@ -414,43 +421,63 @@ fn ship_loop(cfg: LiveConfig, transport: HttpTransport, spool: Arc<Mutex<Spool>>
         g.last_error = Some(msg);
     };
     // Which id the envelopes carry: given, or the hub's answer for this token.
-    let sensor_id = match cfg.sensor_id.clone() {
-        Some(id) => id,
-        None => {
-            let mut failures = 0u32;
-            loop {
-                match transport.ack() {
-                    Ok(info) => match info.sensor_id.map(|i| i.to_string()).or(info.sensor) {
-                        Some(id) => break id,
-                        None => {
-                            let m = "the hub's /api/v1/ack names no sensor id; give --sensor-id"
-                                .to_string();
-                            eprintln!("error: hub: {m}");
-                            set_error(m, true);
-                            return;
-                        }
-                    },
-                    Err(e) if e.permanent => {
-                        eprintln!("error: hub: {}", e.message);
-                        set_error(e.message, true);
+    // Before shipping anything: where the hub stands (and, unless given, which id the
+    // envelopes carry).
+    let mut failures = 0u32;
+    let sensor_id = loop {
+        match transport.ack() {
+            Ok(info) => {
+                if info.acked_seq > numbered_before {
+                    // The hub holds sequences this spool never gave out: the spool was reset
+                    // or is another sensor's. New events would reuse numbers the hub already
+                    // holds and be dropped there as replays.
+                    let m = format!(
+                        "the hub already holds this sensor's events up to sequence {}, but this \
+                         spool ({}) has numbered only up to {numbered_before}: it was reset or \
+                         belongs to another sensor. Restore the spool, or enrol this sensor anew \
+                         (a new token); nothing is shipped",
+                        info.acked_seq,
+                        cfg.spool_dir.display()
+                    );
+                    eprintln!("error: hub: {m}");
+                    set_error(m, true);
+                    return;
+                }
+                let id = cfg
+                    .sensor_id
+                    .clone()
+                    .or_else(|| info.sensor_id.map(|i| i.to_string()))
+                    .or(info.sensor);
+                match id {
+                    Some(id) => break id,
+                    None => {
+                        let m = "the hub's /api/v1/ack names no sensor id; give --sensor-id"
+                            .to_string();
+                        eprintln!("error: hub: {m}");
+                        set_error(m, true);
                         return;
                     }
-                    Err(e) => {
-                        if failures == 0 {
-                            tracing::warn!("hub not reachable yet: {}", e.message);
-                        }
-                        set_error(e.message, false);
-                        failures = failures.saturating_add(1);
-                        let d = cfg
-                            .shipper
-                            .backoff_base
-                            .saturating_mul(1 << failures.min(8))
-                            .min(cfg.shipper.backoff_max);
-                        clock.sleep(e.retry_after.unwrap_or(d));
-                        if ctl.lock().stop {
-                            return;
-                        }
-                    }
+                }
+            }
+            Err(e) if e.permanent => {
+                eprintln!("error: hub: {}", e.message);
+                set_error(e.message, true);
+                return;
+            }
+            Err(e) => {
+                if failures == 0 {
+                    tracing::warn!("hub not reachable yet: {}", e.message);
+                }
+                set_error(e.message, false);
+                failures = failures.saturating_add(1);
+                let d = cfg
+                    .shipper
+                    .backoff_base
+                    .saturating_mul(1 << failures.min(8))
+                    .min(cfg.shipper.backoff_max);
+                clock.sleep(e.retry_after.unwrap_or(d));
+                if ctl.lock().stop {
+                    return;
                 }
             }
         }

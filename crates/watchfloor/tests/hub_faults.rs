@@ -828,3 +828,44 @@ fn corrupt_spool_segment_is_reported_and_skipped_not_silent() {
     );
     assert_run_stored(&got, run1.len() as u64 + 1, &run2);
 }
+
+#[test]
+fn a_reset_spool_is_refused_rather_than_replayed() {
+    if !hub_available() {
+        return;
+    }
+    let _g = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let token = enrol(&data);
+    let hub = Hub::start(&data, free_port());
+    let pcap = synth(dir.path(), "8M");
+    let log = dir.path().join("out");
+    let url = format!("https://127.0.0.1:{}", hub.port);
+    let out = sensor_cmd(&pcap, &log, &url, &token, &hub.fingerprint, &[])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let first = hub_events(&data);
+    // The spool is lost (disk replaced, directory deleted): numbering would restart at 1 and
+    // the hub would take every new event for a replay. The sensor must refuse, loudly.
+    std::fs::remove_dir_all(log.join("spool")).unwrap();
+    let out = sensor_cmd(
+        &pcap,
+        &log,
+        &url,
+        &token,
+        &hub.fingerprint,
+        &["--hub-drain-timeout", "5"],
+    )
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        err.contains("was reset or belongs to another sensor"),
+        "{err}"
+    );
+    assert!(err.contains("still spooled"), "{err}");
+    assert_eq!(hub_events(&data), first);
+}
