@@ -35,7 +35,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    Sensor(cmd::sensor::Args),
+    Sensor(Box<cmd::sensor::Args>),
     Synth(cmd::synth::Args),
     Verify(cmd::verify::Args),
     Demo(cmd::demo::Args),
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     let result = match cli.command {
-        Command::Sensor(a) => cmd::sensor::run(a),
+        Command::Sensor(a) => cmd::sensor::run(*a),
         Command::Synth(a) => cmd::synth::run(a),
         Command::Verify(a) => cmd::verify::run(a),
         Command::Demo(a) => cmd::demo::run(a),

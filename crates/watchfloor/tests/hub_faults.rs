@@ -419,10 +419,6 @@ fn pump(mut from: TcpStream, mut to: TcpStream, up: Option<PumpCtx>) {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-#[ignore = "hub-side loss found by this test: after kill -9 of `watchfloor hub` mid-request and a \
-            restart, the events of the batches the first hub process acknowledged (seqs \
-            1..=400) are gone from its SQLite store while the watermark passed them; run with \
-            --ignored once fixed"]
 fn hub_killed_mid_batch_and_restarted() {
     if !hub_available() {
         return;
