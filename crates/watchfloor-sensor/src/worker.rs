@@ -153,6 +153,8 @@ struct Sink<'a> {
     det: Option<&'a mut DetectWorker>,
     /// The frame of the packet being handled (for header rules).
     frame: &'a [u8],
+    /// The packet being handled (stream rules check its header too).
+    pkt: Option<&'a Packet<'a>>,
     linktype: u32,
     /// Stream reassembly handed on bytes while this packet was handled.
     delivered: bool,
@@ -323,7 +325,10 @@ impl FlowSink<FlowUser> for Sink<'_> {
             let s = w.settings.clone();
             let s = &*s;
             let sb = flow.user.stream_bytes;
-            let ctx = detect::ctx_for(flow, dir, self.now_ns, None, sb, &[]);
+            // The packet whose arrival delivered the bytes (bytes are handed
+            // on as they arrive, so it travels their way): header keywords
+            // such as `flags` apply to it. None when flushed at flow end.
+            let ctx = detect::ctx_for(flow, dir, self.now_ns, self.pkt, sb, &[]);
             let mut alerts = std::mem::take(&mut w.alerts);
             s.engine.inspect_stream(
                 &ctx,
@@ -468,6 +473,7 @@ impl Worker {
             app_stats: &mut self.stats.app,
             det: self.det.as_mut(),
             frame: &[],
+            pkt: None,
             linktype: 0,
             delivered: false,
             proto_detected: false,
@@ -511,6 +517,7 @@ impl Worker {
             app_stats: &mut self.stats.app,
             det: self.det.as_mut(),
             frame: raw.data,
+            pkt: Some(&pkt),
             linktype: raw.linktype.number(),
             delivered: false,
             proto_detected: false,
@@ -539,6 +546,7 @@ impl Worker {
             app_stats: &mut self.stats.app,
             det: self.det.as_mut(),
             frame: &[],
+            pkt: None,
             linktype: 0,
             delivered: false,
             proto_detected: false,
