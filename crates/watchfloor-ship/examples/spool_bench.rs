@@ -4,7 +4,7 @@
 //! cargo run --release -p watchfloor-ship --example spool_bench
 
 use std::time::{Duration, Instant};
-use watchfloor_ship::{BatchBuilder, BatchConfig, Fsync, Spool, SpoolConfig};
+use watchfloor_ship::{BatchBuilder, BatchConfig, Check, Fsync, Records, Spool, SpoolConfig};
 
 const N: u64 = 100_000;
 
@@ -84,7 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             append_wall.as_millis(),
             spool.stats().depth_bytes as f64 / 1048576.0
         );
-        for level in [1, 3] {
+        for level in [1, -1, -3] {
             let mut b = BatchBuilder::new(
                 "1042",
                 BatchConfig {
@@ -94,7 +94,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             let (c0, w0) = (cpu(), Instant::now());
             let (mut from, mut ndjson, mut zst, mut batches) = (1, 0, 0, 0);
-            while let Some(batch) = b.build(&spool.read_from(from, 5000, 4 << 20)?)? {
+            let mut recs = Records::new();
+            while let Some(batch) = {
+                spool.read_into(from, 5000, 4 << 20, &mut recs)?;
+                b.build_records(&recs, Check::Framing)?
+            } {
                 from = batch.last_seq + 1;
                 ndjson += batch.raw_len;
                 zst += batch.body.len();

@@ -4,7 +4,7 @@ use std::io::Read;
 use thiserror::Error;
 
 use crate::envelope::{self, Envelope, EnvelopeError, EnvelopeWriter};
-use crate::spool::{Entry, Spool, SpoolError};
+use crate::spool::{Entry, EntryRef, Records, Spool, SpoolError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchConfig {
@@ -53,10 +53,22 @@ pub enum BatchError {
     Line { line: usize, error: EnvelopeError },
 }
 
+/// How much of each record `build_records` checks before shipping it verbatim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// [`envelope::check_framing`]: the NDJSON line stays intact; the hub parses the rest.
+    Framing,
+    /// [`envelope::validate_record`]: a full JSON parse of every record.
+    Full,
+}
+
 pub struct BatchBuilder {
     writer: EnvelopeWriter,
     cfg: BatchConfig,
     ndjson: Vec<u8>,
+    /// Kept across batches: a fresh zstd context per batch costs its tables' set-up.
+    zstd: Option<zstd::bulk::Compressor<'static>>,
+    records: Records,
 }
 
 impl BatchBuilder {
@@ -65,6 +77,8 @@ impl BatchBuilder {
             writer: EnvelopeWriter::new(sensor),
             cfg,
             ndjson: Vec::new(),
+            zstd: None,
+            records: Records::new(),
         }
     }
 
@@ -75,49 +89,93 @@ impl BatchBuilder {
     /// The next batch to send: everything the hub has not acknowledged, from the oldest on.
     /// None when the spool has nothing durable beyond the acknowledged watermark.
     pub fn next_batch(&mut self, spool: &mut Spool) -> Result<Option<Batch>, BatchError> {
-        let entries =
-            spool.read_from(spool.acked() + 1, self.cfg.max_records, self.cfg.max_bytes)?;
-        self.build(&entries)
+        let mut recs = std::mem::take(&mut self.records);
+        let r = spool
+            .read_into(
+                spool.acked() + 1,
+                self.cfg.max_records,
+                self.cfg.max_bytes,
+                &mut recs,
+            )
+            .map_err(BatchError::from)
+            .and_then(|()| self.build_records(&recs, Check::Framing));
+        self.records = recs;
+        r
     }
 
-    /// Envelopes and compresses `entries` (consecutive sequences, as the spool returns them).
+    /// Envelopes and compresses `entries` (consecutive sequences, as the spool returns them),
+    /// each record fully validated.
     pub fn build(&mut self, entries: &[Entry]) -> Result<Option<Batch>, BatchError> {
-        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
-            return Ok(None);
-        };
+        self.build_iter(
+            entries.iter().map(|e| match e {
+                Entry::Record { seq, payload } => EntryRef::Record { seq: *seq, payload },
+                Entry::Lost { seq, location } => EntryRef::Lost {
+                    seq: *seq,
+                    location,
+                },
+            }),
+            Check::Full,
+        )
+    }
+
+    /// `build` from the spool's reusable buffer, checking each record as `check` says.
+    pub fn build_records(
+        &mut self,
+        recs: &Records,
+        check: Check,
+    ) -> Result<Option<Batch>, BatchError> {
+        self.build_iter(recs.iter(), check)
+    }
+
+    fn build_iter<'a>(
+        &mut self,
+        entries: impl Iterator<Item = EntryRef<'a>>,
+        check: Check,
+    ) -> Result<Option<Batch>, BatchError> {
         self.ndjson.clear();
         let mut lost = 0;
+        let mut span: Option<(u64, u64)> = None;
+        let mut records = 0;
         for e in entries {
+            span = Some((span.map_or(e.seq(), |s| s.0), e.seq()));
+            records += 1;
             match e {
-                Entry::Record { seq, payload } => {
-                    if let Err(err) = self.writer.write(*seq, payload, &mut self.ndjson) {
+                EntryRef::Record { seq, payload } => {
+                    let written = match check {
+                        Check::Framing => self.writer.write_framed(seq, payload, &mut self.ndjson),
+                        Check::Full => self.writer.write(seq, payload, &mut self.ndjson),
+                    };
+                    if let Err(err) = written {
                         // The hub must still hear of this sequence, or its watermark would
                         // stop here forever; the bytes go along as a lossy string.
                         tracing::error!("spool record {seq} cannot be shipped verbatim: {err}");
                         let raw = String::from_utf8_lossy(payload);
-                        let m = marker(*seq, &err.to_string(), None, Some(&raw));
-                        self.writer.write_unchecked(*seq, &m, &mut self.ndjson);
+                        let m = marker(seq, &err.to_string(), None, Some(&raw));
+                        self.writer.write_unchecked(seq, &m, &mut self.ndjson);
                         lost += 1;
                     }
                 }
-                Entry::Lost { seq, location } => {
-                    let m = marker(
-                        *seq,
-                        "spool record damaged or missing",
-                        Some(location),
-                        None,
-                    );
-                    self.writer.write_unchecked(*seq, &m, &mut self.ndjson);
+                EntryRef::Lost { seq, location } => {
+                    let m = marker(seq, "spool record damaged or missing", Some(location), None);
+                    self.writer.write_unchecked(seq, &m, &mut self.ndjson);
                     lost += 1;
                 }
             }
         }
-        let body = zstd::bulk::compress(&self.ndjson, self.cfg.zstd_level)
-            .map_err(BatchError::Compress)?;
+        let Some((first_seq, last_seq)) = span else {
+            return Ok(None);
+        };
+        let zstd = match &mut self.zstd {
+            Some(z) => z,
+            None => self.zstd.insert(
+                zstd::bulk::Compressor::new(self.cfg.zstd_level).map_err(BatchError::Compress)?,
+            ),
+        };
+        let body = zstd.compress(&self.ndjson).map_err(BatchError::Compress)?;
         Ok(Some(Batch {
-            first_seq: first.seq(),
-            last_seq: last.seq(),
-            records: entries.len(),
+            first_seq,
+            last_seq,
+            records,
             lost,
             raw_len: self.ndjson.len(),
             body,

@@ -13,11 +13,11 @@ pub mod spool;
 #[cfg(test)]
 mod testrng;
 
-pub use batch::{Batch, BatchBuilder, BatchConfig, BatchError};
+pub use batch::{Batch, BatchBuilder, BatchConfig, BatchError, Check};
 pub use envelope::{Envelope, EnvelopeError, EnvelopeWriter};
 pub use http::{HttpConfig, HttpError, HttpTransport, Trust};
 pub use shipper::{
     Ack, Clock, ShipError, Shipper, ShipperConfig, SpoolAccess, Step, SystemClock, Transport,
     TransportError,
 };
-pub use spool::{Entry, Fsync, Spool, SpoolConfig, SpoolError, SpoolStats};
+pub use spool::{Entry, EntryRef, Fsync, Records, Spool, SpoolConfig, SpoolError, SpoolStats};

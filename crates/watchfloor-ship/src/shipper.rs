@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 use thiserror::Error;
 
-use crate::batch::{Batch, BatchBuilder, BatchConfig, BatchError};
-use crate::spool::{Spool, SpoolError};
+use crate::batch::{Batch, BatchBuilder, BatchConfig, BatchError, Check};
+use crate::spool::{Records, Spool, SpoolError};
 
 /// The hub's answer: every sequence `1..=highest_stored` is durably stored (the store's
 /// `IngestOutcome::highest_contiguous_seq`).
@@ -130,6 +130,10 @@ pub struct Shipper<T: Transport, C: Clock> {
     builder: BatchBuilder,
     cfg: ShipperConfig,
     pending: Option<Batch>,
+    /// The records `pending` was built from (reused buffer).
+    records: Records,
+    /// `pending` was built with the full JSON check (after the hub refused it).
+    pending_checked: bool,
     failures: u32,
     rng: u64,
     /// Records per batch now: lowered when the hub answers 413, grown back on success.
@@ -156,6 +160,8 @@ impl<T: Transport, C: Clock> Shipper<T, C> {
             builder: BatchBuilder::new(sensor, batch),
             cfg,
             pending: None,
+            records: Records::new(),
+            pending_checked: false,
             failures: 0,
             rng: seed,
             limit: batch.max_records.max(1),
@@ -187,8 +193,10 @@ impl<T: Transport, C: Clock> Shipper<T, C> {
         if self.pending.as_ref().is_none_or(|b| b.first_seq != from) {
             let max_bytes = self.builder.config().max_bytes;
             let limit = self.limit;
-            let entries = spool.with(|s| s.read_from(from, limit, max_bytes))?;
-            self.pending = self.builder.build(&entries)?;
+            let recs = &mut self.records;
+            spool.with(|s| s.read_into(from, limit, max_bytes, recs))?;
+            self.pending = self.builder.build_records(&self.records, Check::Framing)?;
+            self.pending_checked = false;
         }
         let Some(batch) = self.pending.as_ref() else {
             self.failures = 0;
@@ -235,6 +243,34 @@ impl<T: Transport, C: Clock> Shipper<T, C> {
                     waited: Duration::ZERO,
                     reason: e.message,
                 })
+            }
+            Err(e) if e.permanent && !self.pending_checked => {
+                // Batches carry records checked for framing only (the sensor wrote them, the
+                // CRC proves they are those bytes). Before giving up, check this one in full:
+                // a record that is not JSON becomes a loss marker, and the batch goes again.
+                let (first, last, lost_before) = (batch.first_seq, batch.last_seq, batch.lost);
+                let rebuilt = self.builder.build_records(&self.records, Check::Full)?;
+                self.pending_checked = true;
+                match rebuilt {
+                    Some(b) if b.lost > lost_before && b.first_seq == first => {
+                        tracing::warn!(
+                            "{}; {} record(s) of {first}..={last} are not valid JSON: resending \
+                             them as loss markers",
+                            e.message,
+                            b.lost - lost_before
+                        );
+                        self.pending = Some(b);
+                        Ok(Step::Retried {
+                            waited: Duration::ZERO,
+                            reason: e.message,
+                        })
+                    }
+                    _ => Err(ShipError::Permanent {
+                        first,
+                        last,
+                        message: e.message,
+                    }),
+                }
             }
             Err(e) if e.permanent => Err(ShipError::Permanent {
                 first: batch.first_seq,

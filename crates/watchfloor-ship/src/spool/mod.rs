@@ -22,7 +22,7 @@ use thiserror::Error;
 
 pub use format::{MAGIC, MAX_RECORD};
 pub use io::{SegmentSink, SinkFactory};
-pub use read::Entry;
+pub use read::{Entry, EntryRef, Records};
 
 use format::Skip;
 use io::FileSinks;

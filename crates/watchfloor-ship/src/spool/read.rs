@@ -31,28 +31,132 @@ impl Entry {
     }
 }
 
-/// Reads a file through a window of whole chunks, so a batch costs a few system calls.
-struct Window {
-    file: File,
-    start: u64,
-    buf: Vec<u8>,
+/// Records read for one batch, in one reusable buffer: the file regions read are appended to
+/// `data` and each record is a range of it, so a batch costs no allocation per record.
+#[derive(Debug, Default)]
+pub struct Records {
+    data: Vec<u8>,
+    items: Vec<Item>,
 }
 
-const CHUNK: usize = 1 << 20;
+#[derive(Debug)]
+enum Item {
+    Record { seq: u64, start: usize, end: usize },
+    Lost { seq: u64, location: String },
+}
+
+/// One sequence of [`Records`], borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryRef<'a> {
+    Record { seq: u64, payload: &'a [u8] },
+    Lost { seq: u64, location: &'a str },
+}
+
+impl EntryRef<'_> {
+    pub fn seq(&self) -> u64 {
+        match self {
+            EntryRef::Record { seq, .. } | EntryRef::Lost { seq, .. } => *seq,
+        }
+    }
+
+    pub fn to_entry(&self) -> Entry {
+        match *self {
+            EntryRef::Record { seq, payload } => Entry::Record {
+                seq,
+                payload: payload.to_vec(),
+            },
+            EntryRef::Lost { seq, location } => Entry::Lost {
+                seq,
+                location: location.to_string(),
+            },
+        }
+    }
+}
+
+impl Records {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.items.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<EntryRef<'_>> {
+        Some(match self.items.get(i)? {
+            Item::Record { seq, start, end } => EntryRef::Record {
+                seq: *seq,
+                payload: self.data.get(*start..*end)?,
+            },
+            Item::Lost { seq, location } => EntryRef::Lost {
+                seq: *seq,
+                location,
+            },
+        })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = EntryRef<'_>> + '_ {
+        (0..self.items.len()).filter_map(|i| self.get(i))
+    }
+
+    /// Payload bytes held (what `max_bytes` limits).
+    pub fn payload_bytes(&self) -> usize {
+        self.items
+            .iter()
+            .map(|i| match i {
+                Item::Record { start, end, .. } => end - start,
+                Item::Lost { location, .. } => location.len(),
+            })
+            .sum()
+    }
+}
+
+/// Reads a file sequentially into the tail of the batch's buffer, in chunks, so a batch costs
+/// a few system calls and its records are sliced out of the buffer in place.
+struct Window {
+    file: File,
+    /// `data[base..]` holds the file from offset `base_off` on.
+    base: usize,
+    base_off: u64,
+    /// Bytes of the file that are ours (past this, a failed write may be being cut back).
+    len: u64,
+}
+
+const CHUNK: usize = 256 << 10;
 
 impl Window {
-    fn get(&mut self, off: u64, len: usize) -> std::io::Result<Option<&[u8]>> {
+    /// The index in `data` where `len` bytes at file offset `off` start, reading as needed;
+    /// None when the file ends first.
+    fn get(&mut self, data: &mut Vec<u8>, off: u64, len: usize) -> std::io::Result<Option<usize>> {
         let end = off + len as u64;
-        if off < self.start || end > self.start + self.buf.len() as u64 {
-            self.start = off;
-            self.buf.clear();
+        let have_end = self.base_off + (data.len() - self.base) as u64;
+        if off < self.base_off || off > have_end {
+            // Not contiguous with what was read (a skip moved us): start a new region.
+            self.base = data.len();
+            self.base_off = off;
             self.file.seek(SeekFrom::Start(off))?;
-            (&mut self.file)
-                .take(len.max(CHUNK) as u64)
-                .read_to_end(&mut self.buf)?;
         }
-        let lo = (off - self.start) as usize;
-        Ok(self.buf.get(lo..lo + len))
+        let have_end = self.base_off + (data.len() - self.base) as u64;
+        if end > have_end {
+            let want = (end - have_end)
+                .max(CHUNK as u64)
+                .min(self.len.saturating_sub(have_end).max(end - have_end));
+            let before = data.len();
+            (&mut self.file).take(want).read_to_end(data)?;
+            if data.len() - before < (end - have_end) as usize {
+                return Ok(None);
+            }
+        }
+        Ok(Some(self.base + (off - self.base_off) as usize))
     }
 }
 
@@ -61,20 +165,20 @@ struct Limits {
     max_bytes: usize,
 }
 
-struct Out {
-    entries: Vec<Entry>,
+struct Out<'r> {
+    recs: &'r mut Records,
     bytes: usize,
     want: u64,
 }
 
-impl Out {
+impl Out<'_> {
     fn full(&self, l: &Limits) -> bool {
-        self.entries.len() >= l.max_records
-            || (self.bytes >= l.max_bytes && !self.entries.is_empty())
+        self.recs.items.len() >= l.max_records
+            || (self.bytes >= l.max_bytes && !self.recs.items.is_empty())
     }
     fn lost(&mut self, seq: u64, location: String) {
         self.bytes += location.len();
-        self.entries.push(Entry::Lost { seq, location });
+        self.recs.items.push(Item::Lost { seq, location });
         self.want = seq + 1;
     }
 }
@@ -95,6 +199,20 @@ impl Spool {
         max_records: usize,
         max_bytes: usize,
     ) -> Result<Vec<Entry>, SpoolError> {
+        let mut recs = Records::new();
+        self.read_into(from, max_records, max_bytes, &mut recs)?;
+        Ok(recs.iter().map(|e| e.to_entry()).collect())
+    }
+
+    /// `read_from` into a reusable buffer (cleared first): no allocation per record.
+    pub fn read_into(
+        &mut self,
+        from: u64,
+        max_records: usize,
+        max_bytes: usize,
+        recs: &mut Records,
+    ) -> Result<(), SpoolError> {
+        recs.clear();
         if self.durable_seq + 1 < self.next_seq {
             if let Err(e) = self.commit(true) {
                 // A full disk must not stop shipping: what is durable still goes out, and
@@ -107,7 +225,7 @@ impl Spool {
             max_bytes,
         };
         let mut out = Out {
-            entries: Vec::new(),
+            recs,
             bytes: 0,
             want: from.max(self.acked + 1),
         };
@@ -145,10 +263,10 @@ impl Spool {
                 }
             }
         }
-        Ok(out.entries)
+        Ok(())
     }
 
-    fn lost_run(&self, out: &mut Out, lim: &Limits, upto: u64) {
+    fn lost_run(&self, out: &mut Out<'_>, lim: &Limits, upto: u64) {
         let upto = upto.min(self.durable_seq);
         let at = format!("{}:0 (no segment holds it)", self.dir.display());
         while out.want <= upto && !out.full(lim) {
@@ -159,7 +277,7 @@ impl Spool {
     fn read_segment(
         &mut self,
         i: usize,
-        out: &mut Out,
+        out: &mut Out<'_>,
         lim: &Limits,
     ) -> Result<SegRead, SpoolError> {
         let seg = &self.segments[i];
@@ -172,10 +290,12 @@ impl Spool {
             _ => (MAGIC.len() as u64, first_seq),
         };
         let file = File::open(&path).map_err(|e| SpoolError::io(&path, e))?;
+        // Starts empty; the first `get` opens a region where reading begins.
         let mut w = Window {
             file,
-            start: 0,
-            buf: Vec::new(),
+            base: out.recs.data.len(),
+            base_off: 0,
+            len,
         };
         let mut si = skips.partition_point(|s| s.start < pos);
         let mut resumable = true;
@@ -204,28 +324,32 @@ impl Spool {
             if pos >= len {
                 break;
             }
-            let rec = w
-                .get(pos, HEADER)
+            let data = &mut out.recs.data;
+            let good = match w
+                .get(data, pos, HEADER)
                 .map_err(|e| SpoolError::io(&path, e))?
-                .and_then(format::header);
-            let good = match rec {
-                Some((plen, _, _)) => w
-                    .get(pos, HEADER + plen)
-                    .map_err(|e| SpoolError::io(&path, e))?
-                    .and_then(format::record)
-                    .filter(|(seq, _)| *seq == expect)
-                    .map(|(seq, p)| (seq, p.to_vec())),
+            {
+                Some(at) => match format::header(&data[at..]) {
+                    Some((plen, _, _)) => w
+                        .get(data, pos, HEADER + plen)
+                        .map_err(|e| SpoolError::io(&path, e))?
+                        .and_then(|at| {
+                            let (seq, p) = format::record(&data[at..])?;
+                            (seq == expect).then_some((seq, at + HEADER, at + HEADER + p.len()))
+                        }),
+                    None => None,
+                },
                 None => None,
             };
-            let Some((seq, payload)) = good else {
+            let Some((seq, start, end)) = good else {
                 self.rescan(i)?;
                 return Ok(SegRead::Again);
             };
-            pos += format::framed_len(payload.len());
+            pos += format::framed_len(end - start);
             expect += 1;
             if seq >= out.want {
-                out.bytes += payload.len();
-                out.entries.push(Entry::Record { seq, payload });
+                out.bytes += end - start;
+                out.recs.items.push(Item::Record { seq, start, end });
                 out.want = seq + 1;
             }
         }
