@@ -6,16 +6,25 @@
 //! Both pass the same test suite (`tests/suite`). The trait is object safe (`Arc<dyn Store>`),
 //! so the hub picks the backend from its config at run time; see [`open`].
 
+pub mod access;
 pub mod eve;
 mod migrations;
 pub mod model;
+pub mod password;
 pub mod postgres;
 pub mod retention;
 mod seq;
 pub mod sqlite;
 mod token;
 
+pub use access::*;
 pub use model::*;
+
+/// Random 256-bit secrets and SHA-256, as the store uses them for sensor and user tokens;
+/// the hub uses the same for session ids and CSRF tokens.
+pub mod secret {
+    pub use crate::token::{constant_time_eq, hash, hex, new_secret};
+}
 
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -32,6 +41,9 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 pub trait Store: Send + Sync {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
+
+    /// Users, sessions, personal tokens, share lists and the audit log.
+    fn access(&self) -> &dyn Access;
 
     /// Applies pending schema migrations; safe to call at every start and from several
     /// processes at once. Returns the schema version now in force.

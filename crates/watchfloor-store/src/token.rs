@@ -8,6 +8,8 @@
 use sha2::{Digest, Sha256};
 
 pub const PREFIX: &str = "wfs_";
+/// Personal (user) API tokens: `wfu_<token id>_<64 hex>`, same construction.
+pub const USER_PREFIX: &str = "wfu_";
 
 /// A fresh secret (64 hex digits); the caller builds the token once it knows the id.
 pub fn new_secret() -> Result<String, getrandom::Error> {
@@ -22,7 +24,11 @@ pub fn format_token(token_id: i64, secret: &str) -> String {
 
 /// The token id and secret, if the string has the shape of a token at all.
 pub fn split(token: &str) -> Option<(i64, &str)> {
-    let rest = token.strip_prefix(PREFIX)?;
+    split_with(PREFIX, token)
+}
+
+pub fn split_with<'a>(prefix: &str, token: &'a str) -> Option<(i64, &'a str)> {
+    let rest = token.strip_prefix(prefix)?;
     let (id, secret) = rest.split_once('_')?;
     if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
@@ -43,7 +49,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

@@ -100,5 +100,5 @@ async fn hubs_starting_together_migrate_once() {
         .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
         .await
         .unwrap();
-    assert_eq!(versions, 1);
+    assert_eq!(versions, 2);
 }

@@ -43,7 +43,7 @@ async fn reopen_keeps_data_and_applies_no_migration_twice() {
         s
     };
     let store = open(&config).await.unwrap();
-    assert_eq!(store.migrate().await.unwrap(), 1);
+    assert_eq!(store.migrate().await.unwrap(), 2);
     assert_eq!(store.list_orgs().await.unwrap().len(), 1);
     let o = store
         .ingest_batch(s.id, suite::batch(s.id, 40..=60))
@@ -61,7 +61,7 @@ async fn reopen_keeps_data_and_applies_no_migration_twice() {
     let versions: i64 = conn
         .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(versions, 1);
+    assert_eq!(versions, 2);
 }
 
 #[tokio::test]
@@ -74,4 +74,65 @@ async fn config_reads_from_toml_shape() {
     };
     assert_eq!(c.synchronous, Synchronous::Normal);
     assert_eq!(c.readers, SqliteConfig::default().readers);
+}
+
+/// Someone with write access to the file (here: dropping the append-only trigger first)
+/// alters an audit row; `verify_audit` names that row.
+#[tokio::test]
+async fn audit_tampering_in_the_file_is_detected() {
+    use watchfloor_store::{verify_audit, AuditVerification, NewAuditEntry};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    let store = open(&StoreConfig::Sqlite(SqliteConfig::at(&path)))
+        .await
+        .unwrap();
+    for i in 0..10 {
+        store
+            .access()
+            .append_audit(NewAuditEntry {
+                at: 1_000 + i,
+                actor_user: Some(1),
+                actor_org: Some(1),
+                action: "session.create".into(),
+                target: "user:1".into(),
+                ip: Some("127.0.0.1".into()),
+                detail: serde_json::json!({}),
+            })
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        verify_audit(store.access()).await.unwrap(),
+        AuditVerification::Intact { rows: 10, .. }
+    ));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let refused = conn.execute("UPDATE audit_log SET action = 'x' WHERE id = 4", []);
+    assert!(refused.is_err(), "the trigger keeps the table append-only");
+    conn.execute_batch(
+        "DROP TRIGGER audit_log_no_update;
+         UPDATE audit_log SET ip = '203.0.113.9' WHERE id = 4;",
+    )
+    .unwrap();
+    match verify_audit(store.access()).await.unwrap() {
+        AuditVerification::Broken {
+            rows_ok,
+            id,
+            reason,
+        } => {
+            assert_eq!((rows_ok, id), (3, 4));
+            assert!(reason.contains("altered"), "{reason}");
+        }
+        ok => panic!("tampering not detected: {ok:?}"),
+    }
+    // Recomputing the altered row's hash moves the break to the next row.
+    let row = store.access().list_audit(3, 1).await.unwrap().remove(0);
+    conn.execute(
+        "UPDATE audit_log SET hash = ?1 WHERE id = 4",
+        [row.compute_hash()],
+    )
+    .unwrap();
+    assert!(matches!(
+        verify_audit(store.access()).await.unwrap(),
+        AuditVerification::Broken { id: 5, .. }
+    ));
 }

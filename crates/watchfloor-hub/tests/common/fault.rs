@@ -41,6 +41,9 @@ impl Store for FaultyStore {
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }
+    fn access(&self) -> &dyn watchfloor_store::Access {
+        self.inner.access()
+    }
     fn migrate(&self) -> StoreFuture<'_, u32> {
         pass!(self, self.inner.migrate())
     }

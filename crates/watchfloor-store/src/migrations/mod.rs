@@ -12,17 +12,31 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("sqlite/0001_init.sql"),
-}];
+pub const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "people",
+        sql: include_str!("sqlite/0002_people.sql"),
+    },
+];
 
-pub const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("postgres/0001_init.sql"),
-}];
+pub const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "people",
+        sql: include_str!("postgres/0002_people.sql"),
+    },
+];
 
 pub fn latest(list: &[Migration]) -> u32 {
     list.iter().map(|m| m.version).max().unwrap_or(0)

@@ -1,6 +1,7 @@
 //! PostgreSQL backend: a deadpool connection pool over tokio-postgres, events range-
 //! partitioned by day, idempotency in `ingest_state` + `seq_pending` (see seq.rs).
 
+mod access;
 mod copy;
 mod events;
 
@@ -423,6 +424,10 @@ const ORG_COLS: &str = "id, name, kind, state, county_fips, parent_id, created_a
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn access(&self) -> &dyn crate::Access {
+        self
     }
 
     fn migrate(&self) -> StoreFuture<'_, u32> {

@@ -1,6 +1,7 @@
 //! SQLite backend: one file in WAL mode, one writer thread (group commit), pooled readers.
 //! Events go to one table per UTC day (`events_YYYYMMDD`), so retention is `DROP TABLE`.
 
+mod access;
 mod read;
 mod write;
 mod writer;
@@ -184,6 +185,10 @@ fn open_reader(cfg: &SqliteConfig) -> Result<Connection, StoreError> {
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn access(&self) -> &dyn crate::Access {
+        self
     }
 
     fn migrate(&self) -> StoreFuture<'_, u32> {

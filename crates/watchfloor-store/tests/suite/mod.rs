@@ -16,7 +16,9 @@ macro_rules! suite_tests {
             out_of_order_and_contiguous_seq, malformed_record_rejects_whole_batch,
             sensor_identity_and_tokens, heartbeats_and_staleness, query_filters_and_paging,
             retention_drops_old_buckets_only, migrate_again_is_a_no_op, concurrent_ingest,
-            record_bytes_and_columns);
+            record_bytes_and_columns, users_and_credentials, sessions_roundtrip,
+            user_tokens_scoped_and_revocable, org_shares, audit_chain_appends_and_verifies,
+            event_filter_by_orgs);
     };
     (@each $run:ident: $($name:ident),*) => {
         $(
@@ -595,4 +597,345 @@ pub async fn record_bytes_and_columns(store: Arc<dyn Store>) {
     assert_eq!(e.app_proto, None);
     assert_eq!(e.schema_version, 2);
     assert_eq!(page.next_cursor, None);
+}
+
+fn hashed(pw: &str) -> String {
+    // One argon2 hash per process: each costs tens of milliseconds.
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let h = H.get_or_init(|| password::hash("correct horse battery staple").unwrap());
+    assert_eq!(pw, "correct horse battery staple");
+    h.clone()
+}
+
+fn new_user(org: OrgId, email: &str, role: Role) -> NewUser {
+    NewUser {
+        org_id: org,
+        email: email.into(),
+        name: format!("user {email}"),
+        role,
+        password_hash: hashed("correct horse battery staple"),
+    }
+}
+
+pub async fn users_and_credentials(store: Arc<dyn Store>) {
+    let a = store.access();
+    let org = store.create_org(state_org("Ohio", "OH")).await.unwrap();
+    let u = a
+        .create_user(new_user(org.id, "Ann@Ohio.gov ", Role::Analyst))
+        .await
+        .unwrap();
+    assert_eq!(u.email, "ann@ohio.gov");
+    assert_eq!(
+        (u.role, u.org_id, u.disabled),
+        (Role::Analyst, org.id, false)
+    );
+    assert!(matches!(
+        a.create_user(new_user(org.id, "ANN@ohio.gov", Role::Viewer))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        a.create_user(new_user(999, "b@x.gov", Role::Viewer)).await,
+        Err(StoreError::UnknownOrg(999))
+    ));
+    assert!(matches!(
+        a.create_user(new_user(org.id, "not-an-email", Role::Viewer))
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    let mut clear = new_user(org.id, "c@x.gov", Role::Viewer);
+    clear.password_hash = "hunter2hunter2".into();
+    assert!(
+        matches!(a.create_user(clear).await, Err(StoreError::Invalid(_))),
+        "a password in clear is refused"
+    );
+    let cred = a.user_credentials("ANN@ohio.gov").await.unwrap().unwrap();
+    assert_eq!(cred.user, u);
+    assert!(password::verify(
+        "correct horse battery staple",
+        &cred.password_hash
+    ));
+    assert!(a.user_credentials("nobody@x.gov").await.unwrap().is_none());
+    assert_eq!(a.get_user(u.id).await.unwrap(), Some(u.clone()));
+
+    // Lockout bookkeeping: the third failure locks and restarts the count.
+    assert_eq!(
+        a.record_sign_in_failure(u.id, T0, 3, 900).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        a.record_sign_in_failure(u.id, T0, 3, 900).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        a.record_sign_in_failure(u.id, T0, 3, 900).await.unwrap(),
+        Some(T0 + 900)
+    );
+    let cred = a.user_credentials("ann@ohio.gov").await.unwrap().unwrap();
+    assert_eq!(
+        (cred.failed_sign_ins, cred.locked_until),
+        (0, Some(T0 + 900))
+    );
+    a.clear_sign_in_failures(u.id).await.unwrap();
+    let cred = a.user_credentials("ann@ohio.gov").await.unwrap().unwrap();
+    assert_eq!((cred.failed_sign_ins, cred.locked_until), (0, None));
+
+    let v = a
+        .create_user(new_user(org.id, "vic@ohio.gov", Role::Viewer))
+        .await
+        .unwrap();
+    assert_eq!(a.list_users(Some(org.id)).await.unwrap().len(), 2);
+    assert_eq!(a.list_users(Some(org.id + 1)).await.unwrap().len(), 0);
+    assert!(a.set_user_disabled(v.id, true).await.unwrap());
+    assert!(a.get_user(v.id).await.unwrap().unwrap().disabled);
+    assert!(!a.set_user_disabled(12345, true).await.unwrap());
+}
+
+pub async fn sessions_roundtrip(store: Arc<dyn Store>) {
+    let a = store.access();
+    let org = store.create_org(state_org("Ohio", "OH")).await.unwrap();
+    let u = a
+        .create_user(new_user(org.id, "ann@ohio.gov", Role::Member))
+        .await
+        .unwrap();
+    let s = Session {
+        id_hash: [7; 32],
+        csrf_hash: [9; 32],
+        user_id: u.id,
+        created_at: T0,
+        last_seen_at: T0,
+        expires_at: T0 + 100,
+    };
+    a.create_session(s.clone()).await.unwrap();
+    assert_eq!(a.get_session([7; 32]).await.unwrap(), Some(s.clone()));
+    assert_eq!(a.get_session([8; 32]).await.unwrap(), None);
+    a.touch_session([7; 32], T0 + 50).await.unwrap();
+    a.touch_session([7; 32], T0 + 10).await.unwrap();
+    assert_eq!(
+        a.get_session([7; 32]).await.unwrap().unwrap().last_seen_at,
+        T0 + 50,
+        "never moves back"
+    );
+    assert!(a.delete_session([7; 32]).await.unwrap());
+    assert!(!a.delete_session([7; 32]).await.unwrap());
+    // Disabling a user ends their sessions.
+    a.create_session(s).await.unwrap();
+    a.set_user_disabled(u.id, true).await.unwrap();
+    assert_eq!(a.get_session([7; 32]).await.unwrap(), None);
+}
+
+pub async fn user_tokens_scoped_and_revocable(store: Arc<dyn Store>) {
+    let a = store.access();
+    let org = store.create_org(state_org("Ohio", "OH")).await.unwrap();
+    let u = a
+        .create_user(new_user(org.id, "ann@ohio.gov", Role::Analyst))
+        .await
+        .unwrap();
+    let t = a
+        .issue_user_token(u.id, "ci".into(), TokenScope::Read)
+        .await
+        .unwrap();
+    assert!(t.plaintext.starts_with(&format!("wfu_{}_", t.token.id)));
+    assert!(!format!("{t:?}").contains(&t.plaintext[8..]));
+    let (tok, user) = a
+        .authenticate_user_token(&t.plaintext)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((tok.scope, user.id), (TokenScope::Read, u.id));
+    let mut wrong = t.plaintext.clone();
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == '0' { '1' } else { '0' });
+    assert!(a.authenticate_user_token(&wrong).await.unwrap().is_none());
+    // A sensor token is not a user token.
+    let (_, st) = store.enroll_sensor(org.id, "s").await.unwrap();
+    assert!(a
+        .authenticate_user_token(&st.plaintext)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .authenticate_sensor(&t.plaintext)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        a.list_user_tokens(Some(u.id)).await.unwrap(),
+        vec![tok.clone()]
+    );
+    assert!(a.revoke_user_token(tok.id).await.unwrap());
+    assert!(!a.revoke_user_token(tok.id).await.unwrap());
+    assert!(a
+        .authenticate_user_token(&t.plaintext)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(a
+        .get_user_token(tok.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_some());
+    // A disabled user's tokens stop working.
+    let w = a
+        .issue_user_token(u.id, "w".into(), TokenScope::Write)
+        .await
+        .unwrap();
+    assert!(a
+        .authenticate_user_token(&w.plaintext)
+        .await
+        .unwrap()
+        .is_some());
+    a.set_user_disabled(u.id, true).await.unwrap();
+    assert!(a
+        .authenticate_user_token(&w.plaintext)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+pub async fn org_shares(store: Arc<dyn Store>) {
+    let a = store.access();
+    let oh = store.create_org(state_org("Ohio", "OH")).await.unwrap();
+    let pa = store
+        .create_org(state_org("Pennsylvania", "PA"))
+        .await
+        .unwrap();
+    let tx = store.create_org(state_org("Texas", "TX")).await.unwrap();
+    assert!(
+        a.list_org_shares(oh.id).await.unwrap().is_empty(),
+        "none by default"
+    );
+    assert!(a.set_org_share(oh.id, pa.id, true).await.unwrap());
+    assert!(!a.set_org_share(oh.id, pa.id, true).await.unwrap());
+    assert!(a.set_org_share(tx.id, pa.id, true).await.unwrap());
+    assert_eq!(a.list_org_shares(oh.id).await.unwrap(), vec![pa.id]);
+    assert_eq!(
+        a.orgs_sharing_with(pa.id).await.unwrap(),
+        vec![oh.id, tx.id]
+    );
+    assert!(a.orgs_sharing_with(oh.id).await.unwrap().is_empty());
+    assert!(a.set_org_share(oh.id, pa.id, false).await.unwrap());
+    assert_eq!(a.orgs_sharing_with(pa.id).await.unwrap(), vec![tx.id]);
+    assert!(matches!(
+        a.set_org_share(oh.id, 999, true).await,
+        Err(StoreError::UnknownOrg(999))
+    ));
+}
+
+pub async fn audit_chain_appends_and_verifies(store: Arc<dyn Store>) {
+    let a = store.access();
+    assert_eq!(
+        verify_audit(a).await.unwrap(),
+        AuditVerification::Intact {
+            rows: 0,
+            last_hash: AUDIT_GENESIS.into()
+        }
+    );
+    let mut last = String::new();
+    let appends = (0..25).map(|i| {
+        a.append_audit(NewAuditEntry {
+            at: T0 + i,
+            actor_user: Some(i),
+            actor_org: None,
+            action: "user.create".into(),
+            target: format!("user:{i}"),
+            ip: Some("192.0.2.1".into()),
+            detail: serde_json::json!({"i": i, "email": "x@y.gov"}),
+        })
+    });
+    // Concurrent appends still form one chain.
+    for r in futures_join(appends).await {
+        last = r.unwrap().hash;
+    }
+    let rows = a.list_audit(0, 100).await.unwrap();
+    assert_eq!(rows.len(), 25);
+    assert_eq!(rows[0].prev_hash, AUDIT_GENESIS);
+    assert!(rows
+        .windows(2)
+        .all(|w| w[1].prev_hash == w[0].hash && w[1].id == w[0].id + 1));
+    match verify_audit(a).await.unwrap() {
+        AuditVerification::Intact { rows, last_hash } => {
+            assert_eq!(rows, 25);
+            assert_eq!(last_hash, rows_last(&a.list_audit(0, 100).await.unwrap()));
+            let _ = &last;
+        }
+        b => panic!("{b:?}"),
+    }
+    assert_eq!(a.list_audit(20, 100).await.unwrap().len(), 5);
+}
+
+fn rows_last(rows: &[AuditEntry]) -> String {
+    rows.last().map(|r| r.hash.clone()).unwrap_or_default()
+}
+
+async fn futures_join<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut out = Vec::new();
+    let pinned: Vec<_> = fs.map(Box::pin).collect();
+    // Poll them together, so appends really overlap.
+    let mut pending: Vec<_> = pinned.into_iter().map(Some).collect();
+    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (i, slot) in pending.iter_mut().enumerate() {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        results[i] = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    out.extend(results.into_iter().flatten());
+    out
+}
+
+pub async fn event_filter_by_orgs(store: Arc<dyn Store>) {
+    let oh = store.create_org(state_org("Ohio", "OH")).await.unwrap();
+    let pa = store
+        .create_org(state_org("Pennsylvania", "PA"))
+        .await
+        .unwrap();
+    let tx = store.create_org(state_org("Texas", "TX")).await.unwrap();
+    let mut sensors = Vec::new();
+    for (org, n) in [(&oh, 3u64), (&pa, 5), (&tx, 7)] {
+        let (s, _) = store.enroll_sensor(org.id, "s").await.unwrap();
+        store.ingest_batch(s.id, batch(s.id, 1..=n)).await.unwrap();
+        sensors.push(s);
+    }
+    let by = |orgs: Option<Vec<OrgId>>| EventFilter {
+        orgs,
+        limit: Some(1000),
+        ..EventFilter::default()
+    };
+    for (orgs, want) in [
+        (Some(vec![oh.id]), 3),
+        (Some(vec![oh.id, tx.id]), 10),
+        (Some(vec![]), 0),
+        (Some(vec![9999]), 0),
+        (None, 15),
+    ] {
+        let page = store.query_events(by(orgs.clone())).await.unwrap();
+        assert_eq!(page.events.len(), want, "{orgs:?}");
+        if let Some(o) = &orgs {
+            assert!(page.events.iter().all(|e| o.contains(&e.org_id)));
+        }
+        assert_eq!(store.count_events(by(orgs)).await.unwrap(), want as u64);
+    }
+    // The org filter holds whatever else is asked: a sensor of another org gives nothing.
+    let f = EventFilter {
+        sensor: Some(sensors[2].id),
+        ..by(Some(vec![oh.id]))
+    };
+    assert!(store.query_events(f).await.unwrap().events.is_empty());
 }
