@@ -67,7 +67,7 @@ impl Intake {
         let mut ok = 0u64;
         let mut rest = chunk;
         while !rest.is_empty() {
-            let (line, next) = match rest.iter().position(|&b| b == b'\n') {
+            let (line, next) = match memchr::memchr(b'\n', rest) {
                 Some(i) => (&rest[..i], &rest[i + 1..]),
                 None => (rest, &rest[rest.len()..]),
             };
