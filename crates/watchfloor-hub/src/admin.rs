@@ -5,7 +5,8 @@ use crate::config::HubConfig;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use watchfloor_store::{
-    NewOrg, Org, OrgKind, Sensor, SensorStatus, SensorToken, Store, StoreError,
+    password, verify_audit, AuditVerification, NewAuditEntry, NewOrg, NewUser, Org, OrgKind, Role,
+    Sensor, SensorStatus, SensorToken, Store, StoreError, User, UserToken,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +24,10 @@ pub enum AdminError {
     NotFound(String),
     #[error("{0}")]
     Ambiguous(String),
+    #[error(transparent)]
+    Password(#[from] password::PasswordError),
+    #[error("{0}")]
+    Refused(String),
 }
 
 pub struct Admin {
@@ -60,7 +65,13 @@ impl Admin {
     }
 
     pub fn add_org(&self, org: NewOrg) -> Result<Org, AdminError> {
-        Ok(self.rt.block_on(self.store.create_org(org))?)
+        let org = self.rt.block_on(self.store.create_org(org))?;
+        self.audit(
+            "org.create",
+            format!("org:{}", org.id),
+            serde_json::json!({"name": org.name, "kind": org.kind, "state": org.state}),
+        )?;
+        Ok(org)
     }
 
     pub fn list_orgs(&self) -> Result<Vec<Org>, AdminError> {
@@ -148,6 +159,179 @@ impl Admin {
             .rt
             .block_on(self.store.list_sensors(None, now, self.stale_after))?)
     }
+}
+
+impl Admin {
+    /// Appends an audit row for something done from the command line (no user; `via: cli`).
+    fn audit(
+        &self,
+        action: &str,
+        target: String,
+        mut detail: serde_json::Value,
+    ) -> Result<(), AdminError> {
+        if let Some(m) = detail.as_object_mut() {
+            m.insert("via".into(), "cli".into());
+        }
+        self.rt
+            .block_on(self.store.access().append_audit(NewAuditEntry {
+                at: now(),
+                actor_user: None,
+                actor_org: None,
+                action: action.into(),
+                target,
+                ip: None,
+                detail,
+            }))?;
+        Ok(())
+    }
+
+    /// `admin init`: the national organisation and its first admin. Refused once any
+    /// national organisation or any user exists.
+    pub fn init(
+        &self,
+        org_name: &str,
+        email: &str,
+        name: &str,
+        pw: &str,
+    ) -> Result<(Org, User), AdminError> {
+        let orgs = self.list_orgs()?;
+        if orgs.iter().any(|o| o.kind == OrgKind::National) {
+            return Err(AdminError::Refused("the hub is already initialised (a national organisation exists); use `admin user add`".into()));
+        }
+        if !self
+            .rt
+            .block_on(self.store.access().list_users(None))?
+            .is_empty()
+        {
+            return Err(AdminError::Refused(
+                "the hub already has users; use `admin user add`".into(),
+            ));
+        }
+        let hash = password::hash(pw)?;
+        let org = self.add_org(NewOrg {
+            name: org_name.into(),
+            kind: OrgKind::National,
+            state: None,
+            county_fips: None,
+            parent: None,
+        })?;
+        let user = self.rt.block_on(self.store.access().create_user(NewUser {
+            org_id: org.id,
+            email: email.into(),
+            name: name.into(),
+            role: Role::Admin,
+            password_hash: hash,
+        }))?;
+        self.audit(
+            "user.create",
+            format!("user:{}", user.id),
+            serde_json::json!({"email": user.email, "org": org.id, "role": "admin"}),
+        )?;
+        Ok((org, user))
+    }
+
+    pub fn add_user(
+        &self,
+        org: &str,
+        email: &str,
+        name: &str,
+        role: Role,
+        pw: &str,
+    ) -> Result<User, AdminError> {
+        let org = self.find_org(org)?;
+        let hash = password::hash(pw)?;
+        let user = self.rt.block_on(self.store.access().create_user(NewUser {
+            org_id: org.id,
+            email: email.into(),
+            name: name.into(),
+            role,
+            password_hash: hash,
+        }))?;
+        self.audit(
+            "user.create",
+            format!("user:{}", user.id),
+            serde_json::json!({"email": user.email, "org": org.id, "role": role}),
+        )?;
+        Ok(user)
+    }
+
+    pub fn list_users(&self, org: Option<&str>) -> Result<Vec<User>, AdminError> {
+        let org = org.map(|o| self.find_org(o)).transpose()?;
+        Ok(self
+            .rt
+            .block_on(self.store.access().list_users(org.map(|o| o.id)))?)
+    }
+
+    /// A user by id or email.
+    pub fn find_user(&self, key: &str) -> Result<User, AdminError> {
+        let access = self.store.access();
+        if let Ok(id) = key.parse::<i64>() {
+            if let Some(u) = self.rt.block_on(access.get_user(id))? {
+                return Ok(u);
+            }
+        }
+        self.rt
+            .block_on(access.user_credentials(key))?
+            .map(|c| c.user)
+            .ok_or_else(|| {
+                AdminError::NotFound(format!(
+                    "no user {key:?} (see `watchfloor admin user list`)"
+                ))
+            })
+    }
+
+    /// Disables a user and ends their sessions; their tokens stop working.
+    pub fn disable_user(&self, key: &str) -> Result<User, AdminError> {
+        let user = self.find_user(key)?;
+        self.rt
+            .block_on(self.store.access().set_user_disabled(user.id, true))?;
+        self.audit(
+            "user.disable",
+            format!("user:{}", user.id),
+            serde_json::json!({}),
+        )?;
+        Ok(user)
+    }
+
+    /// Revokes a personal token by id; `Ok(None)` if it was already revoked.
+    pub fn revoke_user_token(&self, id: i64) -> Result<Option<UserToken>, AdminError> {
+        let access = self.store.access();
+        let tok = self
+            .rt
+            .block_on(access.get_user_token(id))?
+            .ok_or_else(|| AdminError::NotFound(format!("no personal token {id}")))?;
+        if !self.rt.block_on(access.revoke_user_token(id))? {
+            return Ok(None);
+        }
+        self.audit(
+            "token.revoke",
+            format!("token:{id}"),
+            serde_json::json!({"owner": tok.user_id}),
+        )?;
+        Ok(Some(tok))
+    }
+
+    pub fn list_user_tokens(&self) -> Result<Vec<UserToken>, AdminError> {
+        Ok(self
+            .rt
+            .block_on(self.store.access().list_user_tokens(None))?)
+    }
+
+    /// Walks the audit chain.
+    pub fn verify_audit(&self) -> Result<AuditVerification, AdminError> {
+        Ok(self.rt.block_on(verify_audit(self.store.access()))?)
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// Parses `--role`.
+pub fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
 }
 
 /// Parses `--kind`.

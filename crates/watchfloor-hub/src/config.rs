@@ -25,6 +25,14 @@
 //! [retention]                      # off unless configured: see below
 //! keep_days = 90                   # 0 keeps everything (no retention job)
 //! interval_secs = 3600             # how often the retention job runs
+//!
+//! [auth]                           # people signing in (see README: security notes)
+//! idle_timeout_secs = 1800         # a session unused this long ends
+//! absolute_timeout_secs = 43200    # a session ends this long after sign-in, used or not
+//! max_failures = 5                 # failed sign-ins in a row that lock the account...
+//! lockout_secs = 900               # ...for this long
+//! ip_max_attempts = 30             # sign-in attempts one address may make...
+//! ip_window_secs = 300             # ...per window; beyond that 429
 //! ```
 //!
 //! Retention is off by default: it ages events out by *event* time against the wall clock, so
@@ -65,6 +73,32 @@ pub struct HubConfig {
     pub store: Option<StoreConfig>,
     pub limits: Limits,
     pub retention: RetentionConfig,
+    pub auth: AuthConfig,
+}
+
+/// Sign-in, sessions and lockout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub idle_timeout_secs: u64,
+    pub absolute_timeout_secs: u64,
+    pub max_failures: u32,
+    pub lockout_secs: u64,
+    pub ip_max_attempts: u32,
+    pub ip_window_secs: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            idle_timeout_secs: 30 * 60,
+            absolute_timeout_secs: 12 * 3600,
+            max_failures: 5,
+            lockout_secs: 15 * 60,
+            ip_max_attempts: 30,
+            ip_window_secs: 300,
+        }
+    }
 }
 
 impl Default for HubConfig {
@@ -81,6 +115,7 @@ impl Default for HubConfig {
                 keep_days: 0,
                 ..RetentionConfig::default()
             },
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -157,6 +192,13 @@ impl HubConfig {
         }
         if self.tls.cert.is_some() != self.tls.key.is_some() {
             return bad("[tls] needs both cert and key, or neither (a self-signed certificate is then generated)");
+        }
+        let a = &self.auth;
+        if a.idle_timeout_secs == 0 || a.absolute_timeout_secs == 0 {
+            return bad("auth: idle_timeout_secs and absolute_timeout_secs must be above 0");
+        }
+        if a.max_failures == 0 || a.ip_max_attempts == 0 || a.ip_window_secs == 0 {
+            return bad("auth: max_failures, ip_max_attempts and ip_window_secs must be above 0");
         }
         if self.stale_after_secs == 0 {
             return bad("stale_after_secs must be above 0");

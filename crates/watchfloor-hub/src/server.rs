@@ -5,10 +5,10 @@ use crate::config::{describe_store, HubConfig};
 use crate::routes;
 use crate::state::AppState;
 use crate::tls::{self, Identity, TlsError};
+use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -141,10 +141,17 @@ impl Server {
                                 return;
                             }
                         };
+                        // Every request learns the client's address (sign-in rate limits,
+                        // the audit log's "from where") as axum's ConnectInfo.
+                        let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                            req.extensions_mut().insert(ConnectInfo(peer));
+                            let mut app = app.clone();
+                            async move { tower_service::Service::call(&mut app, req).await }
+                        });
                         let conn = hyper::server::conn::http1::Builder::new()
                             .timer(TokioTimer::new())
                             .header_read_timeout(HEADER_READ_TIMEOUT)
-                            .serve_connection(TokioIo::new(tls), TowerToHyperService::new(app));
+                            .serve_connection(TokioIo::new(tls), svc);
                         if let Err(e) = watcher.watch(conn).await {
                             tracing::debug!(%peer, error = %e, "connection ended with an error");
                         }

@@ -1,8 +1,11 @@
 //! The router: one line per endpoint; handlers stay thin (parse, call the store, answer).
 
+pub mod events;
 pub mod health;
 pub mod ingest;
+pub mod people;
 pub mod sensor;
+pub mod session;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -10,7 +13,7 @@ use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use std::time::Instant;
 
@@ -22,6 +25,27 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/ingest", post(ingest::ingest))
         .route("/api/v1/ack", get(sensor::ack))
         .route("/api/v1/heartbeat", post(sensor::heartbeat))
+        .route(
+            "/api/v1/session",
+            post(session::sign_in).delete(session::sign_out),
+        )
+        .route("/api/v1/me", get(session::me))
+        .route(
+            "/api/v1/tokens",
+            post(people::create_token).get(people::list_tokens),
+        )
+        .route("/api/v1/tokens/{id}", delete(people::revoke_token))
+        .route(
+            "/api/v1/users",
+            get(people::list_users).post(people::create_user),
+        )
+        .route("/api/v1/users/{id}/disable", post(people::disable_user))
+        .route("/api/v1/org/shares", get(people::list_shares))
+        .route(
+            "/api/v1/org/shares/{org}",
+            put(people::grant_share).delete(people::withdraw_share),
+        )
+        .route("/api/v1/events", get(events::list))
         .route("/api/openapi.json", get(openapi))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
