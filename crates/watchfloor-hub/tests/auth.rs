@@ -516,3 +516,39 @@ fn only_admins_manage_people_and_shares() {
         assert!(actions.contains(&a.to_string()), "{a} in {actions:?}");
     }
 }
+
+#[test]
+fn openapi_describes_the_people_endpoints() {
+    let hub = TestHub::start();
+    let doc: Value = hub
+        .client
+        .get(hub.url("/api/openapi.json"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    for (path, methods) in [
+        ("/api/v1/session", &["post", "delete"][..]),
+        ("/api/v1/me", &["get"]),
+        ("/api/v1/tokens", &["get", "post"]),
+        ("/api/v1/tokens/{id}", &["delete"]),
+        ("/api/v1/users", &["get", "post"]),
+        ("/api/v1/users/{id}/disable", &["post"]),
+        ("/api/v1/org/shares", &["get"]),
+        ("/api/v1/org/shares/{org}", &["put", "delete"]),
+        ("/api/v1/events", &["get"]),
+    ] {
+        for m in methods {
+            assert!(doc["paths"][path][m].is_object(), "{m} {path} missing");
+        }
+    }
+    for scheme in ["session", "personalToken", "sensorToken"] {
+        assert!(doc["components"]["securitySchemes"][scheme].is_object());
+    }
+    // Every $ref points at a schema that exists.
+    let text = doc.to_string();
+    for part in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = part.split('"').next().unwrap();
+        assert!(doc["components"]["schemas"][name].is_object(), "{name}");
+    }
+}
