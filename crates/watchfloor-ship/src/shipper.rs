@@ -375,3 +375,100 @@ mod tests {
         assert_eq!(spool.stats().acked, 0);
     }
 }
+
+#[cfg(test)]
+mod framing_tests {
+    use super::*;
+    use crate::batch::{decompress, parse_ndjson};
+
+    /// Stores like the hub: refuses the whole batch (400, permanent) when a line is not JSON.
+    #[derive(Default)]
+    struct StrictHub {
+        stored: Vec<(u64, Vec<u8>)>,
+        refused: usize,
+    }
+    impl Transport for &mut StrictHub {
+        fn send(&mut self, batch: &Batch) -> Result<Ack, TransportError> {
+            let raw = decompress(&batch.body, 1 << 24).map_err(|e| TransportError {
+                permanent: true,
+                ..TransportError::transient(e.to_string())
+            })?;
+            let envs = parse_ndjson(&raw).map_err(|e| {
+                self.refused += 1;
+                TransportError {
+                    permanent: true,
+                    ..TransportError::transient(e.to_string())
+                }
+            })?;
+            for e in envs {
+                self.stored.push((e.seq, e.event.to_vec()));
+            }
+            Ok(Ack {
+                highest_stored: batch.last_seq,
+            })
+        }
+    }
+
+    #[test]
+    fn a_record_that_passes_framing_but_is_not_json_ships_as_a_loss_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::open(dir.path(), Default::default()).unwrap();
+        spool.append(br#"{"event_type":"flow","n":1}"#).unwrap();
+        spool.append(br#"{"event_type":"flow","n":}"#).unwrap();
+        spool.append(br#"{"event_type":"flow","n":3}"#).unwrap();
+        let mut hub = StrictHub::default();
+        let mut s = Shipper::new(
+            "1",
+            &mut hub,
+            SystemClock,
+            BatchConfig::default(),
+            ShipperConfig::default(),
+        );
+        assert!(matches!(
+            s.step(&mut spool).unwrap(),
+            Step::Retried { waited, .. } if waited == Duration::ZERO
+        ));
+        assert_eq!(s.step(&mut spool).unwrap(), Step::Acked { acked: 3 });
+        assert_eq!(s.step(&mut spool).unwrap(), Step::Idle);
+        drop(s);
+        assert_eq!(hub.refused, 1);
+        let seqs: Vec<u64> = hub.stored.iter().map(|r| r.0).collect();
+        assert_eq!(seqs, [1, 2, 3]);
+        assert_eq!(hub.stored[0].1, br#"{"event_type":"flow","n":1}"#);
+        let m: serde_json::Value = serde_json::from_slice(&hub.stored[1].1).unwrap();
+        assert_eq!(m["event_type"], "watchfloor_spool_loss");
+        assert_eq!(m["spool_loss"]["raw"], r#"{"event_type":"flow","n":}"#);
+    }
+
+    #[test]
+    fn a_refusal_that_full_checking_cannot_fix_stays_permanent() {
+        struct Revoked;
+        impl Transport for Revoked {
+            fn send(&mut self, _: &Batch) -> Result<Ack, TransportError> {
+                Err(TransportError {
+                    permanent: true,
+                    ..TransportError::transient("401 token revoked")
+                })
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::open(dir.path(), Default::default()).unwrap();
+        spool.append(br#"{"event_type":"flow"}"#).unwrap();
+        let mut s = Shipper::new(
+            "1",
+            Revoked,
+            SystemClock,
+            BatchConfig::default(),
+            ShipperConfig::default(),
+        );
+        assert!(matches!(
+            s.step(&mut spool),
+            Err(ShipError::Permanent {
+                first: 1,
+                last: 1,
+                ..
+            })
+        ));
+        assert_eq!(spool.stats().acked, 0);
+    }
+}

@@ -18,6 +18,8 @@ pub const HEADER: usize = 16;
 /// A record larger than this is refused at append, and a length field above it is damage.
 pub const MAX_RECORD: usize = 16 << 20;
 
+/// The definition (`encode` and `record` compute it in one pass over the framed bytes).
+#[cfg(test)]
 pub fn crc(seq: u64, payload: &[u8]) -> u32 {
     let mut h = crc32fast::Hasher::new();
     h.update(&seq.to_le_bytes());

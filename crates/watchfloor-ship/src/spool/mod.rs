@@ -159,6 +159,10 @@ pub struct Spool {
     unsynced: u64,
     last_sync: Instant,
     acked: u64,
+    /// The `acked` the state file holds. The state is written only before a trim (which is
+    /// what needs it) and at close: after a crash a lower watermark only means resending
+    /// what the hub already holds, which it ignores (ingest is idempotent by sequence).
+    persisted_acked: u64,
     total_bytes: u64,
     corrupt_skipped: u64,
     corruptions: Vec<Corruption>,
@@ -271,8 +275,14 @@ impl Spool {
             });
         }
         self.acked = upto;
-        self.write_state()?;
-        self.trim()
+        if self.trimmable() {
+            // Before any segment goes: with every segment trimmed, the state file alone
+            // keeps the numbering monotonic, and a first segment above the stored watermark
+            // would read as damage at the next open.
+            self.write_state()?;
+            self.trim()?;
+        }
+        Ok(())
     }
 
     /// Gives up records accepted into the write buffer that a failed write (full disk) left
@@ -438,27 +448,40 @@ impl Spool {
         Ok(())
     }
 
-    fn write_state(&self) -> Result<(), SpoolError> {
+    fn write_state(&mut self) -> Result<(), SpoolError> {
         state::store(
             &self.dir,
             state::State {
                 next_seq: self.durable_seq + 1,
                 acked: self.acked,
             },
-        )
+        )?;
+        self.persisted_acked = self.acked;
+        Ok(())
     }
 
-    /// Deletes leading segments whose every sequence is acknowledged.
+    /// The last sequence the first segment accounts for, when it may be deleted now.
+    fn first_trimmable(&self) -> Option<u64> {
+        let seg = self.segments.first()?;
+        let last = match self.segments.get(1) {
+            Some(next) => next.first_seq - 1,
+            // The active segment goes only once nothing is buffered or unsynced for it.
+            None if self.buf.is_empty() && self.flushed_seq == self.durable_seq => seg.last_seq,
+            None => return None,
+        };
+        (last <= self.acked).then_some(last)
+    }
+
+    fn trimmable(&self) -> bool {
+        self.first_trimmable().is_some()
+    }
+
+    /// Deletes leading segments whose every sequence is acknowledged. The state file must
+    /// already hold `acked` (see `ack`).
     fn trim(&mut self) -> Result<(), SpoolError> {
         let mut removed = false;
         while let Some(seg) = self.segments.first() {
-            let last = match self.segments.get(1) {
-                Some(next) => next.first_seq - 1,
-                // The active segment goes only once nothing is buffered or unsynced for it.
-                None if self.buf.is_empty() && self.flushed_seq == self.durable_seq => seg.last_seq,
-                None => break,
-            };
-            if last > self.acked {
+            if self.first_trimmable().is_none() {
                 break;
             }
             if self.segments.len() == 1 {
@@ -509,6 +532,14 @@ impl Drop for Spool {
     fn drop(&mut self) {
         if let Err(e) = self.commit(true) {
             tracing::error!("spool close: buffered records not written: {e}");
+        }
+        if self.acked > self.persisted_acked {
+            if let Err(e) = self.write_state() {
+                tracing::warn!(
+                    "spool close: acknowledged watermark not saved ({e}); the next start \
+                     resends from the last saved one, which the hub ignores as duplicates"
+                );
+            }
         }
     }
 }

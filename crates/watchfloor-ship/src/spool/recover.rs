@@ -50,6 +50,7 @@ pub fn open(
         unsynced: 0,
         last_sync: Instant::now(),
         acked: st.acked,
+        persisted_acked: st.acked,
         total_bytes: 0,
         corrupt_skipped: 0,
         corruptions: Vec::new(),

@@ -311,3 +311,45 @@ fn state_file_damage_is_refused_clearly() {
     let e = Spool::open(d.path(), cfg(Fsync::Always)).err().unwrap();
     assert!(e.to_string().contains("refusing to guess"), "{e}");
 }
+
+#[test]
+fn ack_without_trim_is_saved_at_close_and_a_crash_only_resends() {
+    let d = tempfile::tempdir().unwrap();
+    let big = SpoolConfig {
+        segment_bytes: 1 << 20,
+        ..cfg(Fsync::Always)
+    };
+    let mut sp = Spool::open(d.path(), big).unwrap();
+    for i in 1..=10 {
+        sp.append(&rec(i)).unwrap();
+    }
+    // Nothing can be trimmed (one segment, not fully acknowledged): the state file is not
+    // rewritten; a crash now (no Drop) leaves the older watermark.
+    sp.ack(4).unwrap();
+    std::mem::forget(sp);
+    let mut sp = Spool::open(d.path(), big).unwrap();
+    assert_eq!(sp.acked(), 0, "the watermark saved before the crash");
+    assert!(sp.corruptions().is_empty(), "{:?}", sp.corruptions());
+    assert_eq!(
+        records(&mut sp),
+        (1..=10).map(|i| (i, rec(i))).collect::<Vec<_>>()
+    );
+    // A clean close saves it.
+    sp.ack(4).unwrap();
+    drop(sp);
+    let mut sp = Spool::open(d.path(), big).unwrap();
+    assert_eq!(sp.acked(), 4);
+    assert_eq!(
+        records(&mut sp),
+        (5..=10).map(|i| (i, rec(i))).collect::<Vec<_>>()
+    );
+    // A trim saves it first, even if the process then crashes: numbering stays monotonic
+    // and nothing reads as damage.
+    sp.ack(10).unwrap();
+    assert!(seg_files(d.path()).is_empty());
+    std::mem::forget(sp);
+    let mut sp = Spool::open(d.path(), big).unwrap();
+    assert_eq!((sp.acked(), sp.stats().next_seq), (10, 11));
+    assert!(sp.corruptions().is_empty());
+    assert_eq!(sp.append(&rec(11)).unwrap(), 11);
+}
