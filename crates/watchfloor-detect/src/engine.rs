@@ -230,6 +230,7 @@ pub struct Engine {
     pub(crate) bits: Interner,
     pub(crate) ints: Interner,
     pub(crate) thresholds: Mutex<Thresholds>,
+    pub(crate) xbits: Mutex<crate::state::Xbits>,
     max_vars: usize,
     /// Unique per built engine, so flow state of an earlier rule set is
     /// recognised after a reload.
@@ -424,6 +425,7 @@ impl Engine {
                 bits,
                 ints,
                 thresholds: Mutex::new(Thresholds::default()),
+                xbits: Mutex::new(crate::state::Xbits::default()),
                 max_vars,
                 id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 stream_window,

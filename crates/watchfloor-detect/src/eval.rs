@@ -274,8 +274,16 @@ fn check_ok(
                 }
             }
         }
-        // Host-scoped bits are not kept yet: `isset` fails, `isnotset` holds.
-        Check::Xbits(x) => !matches!(x.cmd, FlowbitCmd::IsSet),
+        Check::Xbits(x) => match x.cmd {
+            FlowbitCmd::IsSet | FlowbitCmd::IsNotSet => {
+                let set = e
+                    .xbits
+                    .lock()
+                    .is_ok_and(|b| b.is_set(&x.name, x.track, ctx.src, ctx.dst, ctx.ts_ns));
+                set == (x.cmd == FlowbitCmd::IsSet)
+            }
+            _ => true,
+        },
         Check::StreamSize { side, op } => {
             let Some(fi) = ctx.flow else { return false };
             let [client, server] = fi.stream_bytes;
@@ -425,7 +433,23 @@ pub fn matches(
 }
 
 /// State changes of a matching rule (even one that will not alert).
-pub fn on_match(e: &Engine, cs: &CompiledSig, _ctx: &Ctx<'_>, flow: Option<&mut FlowDetect>) {
+pub fn on_match(e: &Engine, cs: &CompiledSig, ctx: &Ctx<'_>, flow: Option<&mut FlowDetect>) {
+    for c in &cs.sig.checks {
+        let Check::Xbits(x) = c else { continue };
+        let Ok(mut b) = e.xbits.lock() else { continue };
+        match x.cmd {
+            FlowbitCmd::Set => b.set(&x.name, x.track, ctx.src, ctx.dst, ctx.ts_ns, x.expire),
+            FlowbitCmd::Unset => b.unset(&x.name, x.track, ctx.src, ctx.dst),
+            FlowbitCmd::Toggle => {
+                if b.is_set(&x.name, x.track, ctx.src, ctx.dst, ctx.ts_ns) {
+                    b.unset(&x.name, x.track, ctx.src, ctx.dst);
+                } else {
+                    b.set(&x.name, x.track, ctx.src, ctx.dst, ctx.ts_ns, x.expire);
+                }
+            }
+            _ => {}
+        }
+    }
     let Some(f) = flow else { return };
     for fb in &cs.flowbits {
         for id in &fb.ids {

@@ -106,6 +106,67 @@ struct Window {
     alerted: u32,
 }
 
+/// `xbits`: bits kept per host or host pair (not per flow), with an
+/// optional expiry in packet time. Shared by the engine's workers.
+#[derive(Debug, Default)]
+pub struct Xbits {
+    bits: HashMap<(String, XbitKey), i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum XbitKey {
+    Ip(IpAddr),
+    Pair(IpAddr, IpAddr),
+}
+
+impl Xbits {
+    fn key(track: Track, src: IpAddr, dst: IpAddr) -> XbitKey {
+        match track {
+            Track::ByDst => XbitKey::Ip(dst),
+            // A pair is the same whichever way the packet travels.
+            Track::IpPair | Track::ByBoth => {
+                if src <= dst {
+                    XbitKey::Pair(src, dst)
+                } else {
+                    XbitKey::Pair(dst, src)
+                }
+            }
+            _ => XbitKey::Ip(src),
+        }
+    }
+
+    pub fn is_set(&self, name: &str, track: Track, src: IpAddr, dst: IpAddr, now: i64) -> bool {
+        self.bits
+            .get(&(name.to_string(), Self::key(track, src, dst)))
+            .is_some_and(|exp| *exp > now)
+    }
+
+    /// Sets the bit until `now + expire` seconds (Suricata's default 30 s).
+    pub fn set(
+        &mut self,
+        name: &str,
+        track: Track,
+        src: IpAddr,
+        dst: IpAddr,
+        now: i64,
+        expire: Option<u32>,
+    ) {
+        let until =
+            now.saturating_add(i64::from(expire.unwrap_or(30)).saturating_mul(1_000_000_000));
+        // Keep the table bounded: drop expired bits now and then.
+        if self.bits.len() > 65_536 {
+            self.bits.retain(|_, e| *e > now);
+        }
+        self.bits
+            .insert((name.to_string(), Self::key(track, src, dst)), until);
+    }
+
+    pub fn unset(&mut self, name: &str, track: Track, src: IpAddr, dst: IpAddr) {
+        self.bits
+            .remove(&(name.to_string(), Self::key(track, src, dst)));
+    }
+}
+
 /// Thresholds and detection filters, shared by the engine's workers.
 #[derive(Debug, Default)]
 pub struct Thresholds {

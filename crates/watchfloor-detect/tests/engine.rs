@@ -968,3 +968,22 @@ fn threshold_config_suppresses_and_replaces_thresholds() {
     assert_eq!(h.packet(&from_other, None), [2, 3]);
     assert_eq!(h.packet(&from_other, None), [2]);
 }
+
+// --------------------------------------------------------------------- xbits
+
+#[test]
+fn xbits_follow_the_host_across_flows() {
+    let mut h = Harness::new(&[
+        r#"alert udp any any -> any 53 (msg:"mark"; content:"mark"; xbits:set,seen,track ip_src,expire 60; noalert; sid:1;)"#,
+        r#"alert udp any any -> any 53 (msg:"again"; content:"again"; xbits:isset,seen,track ip_src; sid:2;)"#,
+        r#"alert udp any any -> any 53 (msg:"first"; content:"again"; xbits:isnotset,seen,track ip_src; sid:3;)"#,
+    ]);
+    // Another host, no bit: only the isnotset rule.
+    let other = udp([10, 0, 0, 9], 1000, [10, 0, 0, 2], 53, b"again");
+    assert_eq!(h.packet(&other, None), [3]);
+    // The host sets the bit in one flow and is recognised in another.
+    let mark = udp([10, 0, 0, 1], 1000, [10, 0, 0, 2], 53, b"mark");
+    assert_eq!(h.packet(&mark, None), Vec::<u32>::new());
+    let again = udp([10, 0, 0, 1], 2000, [10, 0, 0, 3], 53, b"again");
+    assert_eq!(h.packet(&again, None), [2]);
+}
