@@ -77,3 +77,19 @@ impl IntoResponse for ApiError {
         resp
     }
 }
+
+/// A JSON request body (at most 64 KiB) whose errors answer in the API's error shape
+/// (axum's `Json` answers plain text).
+#[derive(Debug, Clone)]
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, _: &S) -> Result<Self, ApiError> {
+        let bytes = crate::routes::ingest::read_body(req.into_body(), 64 * 1024).await?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::bad_request(format!("request body: {e}")))
+    }
+}

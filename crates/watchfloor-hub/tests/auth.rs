@@ -336,6 +336,16 @@ fn csrf_is_required_and_checked_for_cookie_writes() {
     assert_eq!(post(Some("0".repeat(64).as_str())).status(), 403, "wrong");
     assert_eq!(post(Some(&other.csrf)).status(), 403, "another session's");
     assert_eq!(post(Some(&s.csrf)).status(), 201);
+    let bad = hub
+        .client
+        .post(hub.url("/api/v1/tokens"))
+        .header("Cookie", &s.cookie)
+        .header("X-CSRF-Token", &s.csrf)
+        .body(r#"{"name":"t","scope":"admin"}"#)
+        .send()
+        .unwrap();
+    let (status, v) = error_of(bad);
+    assert_eq!(status, 400, "{v}");
     // Reads need none.
     assert_eq!(get(&hub, "/api/v1/tokens", &s).status(), 200);
     // A bearer token is not sent by browsers on their own: no CSRF token needed.

@@ -137,3 +137,13 @@ fn postgres_refuses_bad_batches_whole() {
         200
     );
 }
+
+/// The authorisation matrix of tests/common/matrix.rs with the policy's org filter applied
+/// by PostgreSQL.
+#[test]
+fn events_authorization_matrix_postgres() {
+    let Some(pg) = PgHub::start("events_authorization_matrix_postgres") else {
+        return;
+    };
+    assert_eq!(common::matrix::events_authorization_matrix(pg.hub()), 168);
+}

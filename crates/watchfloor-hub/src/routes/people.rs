@@ -2,7 +2,7 @@
 
 use crate::audit;
 use crate::auth::UserAuth;
-use crate::error::ApiError;
+use crate::error::{ApiError, JsonBody};
 use crate::policy::{allows, Action};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -42,7 +42,7 @@ pub struct NewToken {
 pub async fn create_token(
     State(st): State<AppState>,
     who: UserAuth,
-    Json(req): Json<NewToken>,
+    JsonBody(req): JsonBody<NewToken>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     if req.name.trim().is_empty() || req.name.len() > 200 {
         return Err(ApiError::bad_request("name: 1 to 200 characters"));
@@ -172,7 +172,7 @@ pub struct CreateUser {
 pub async fn create_user(
     State(st): State<AppState>,
     who: UserAuth,
-    Json(req): Json<CreateUser>,
+    JsonBody(req): JsonBody<CreateUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     if !allows(who.role(), Action::ManageUsers) {
         return Err(forbidden("manage people"));

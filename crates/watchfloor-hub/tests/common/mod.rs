@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fault;
+pub mod matrix;
 
 use reqwest::blocking::{Client, Response};
 use std::net::SocketAddr;
