@@ -114,6 +114,18 @@ fn locate(buf_len: u32, cur: u32, offset: i64, relative: bool, nbytes: usize) ->
 
 /// Read a number per `format` at `pos`: (value, bytes consumed).
 fn extract(buf: &[u8], pos: usize, nbytes: usize, format: NumFormat) -> Option<(u64, usize)> {
+    // `nbytes` 0 (ET writes `byte_test:0,=,0,0,string,dec`): a string number
+    // is read up to its first non-digit, at most 23 bytes (strtoull on the
+    // rest of the buffer); a binary read of no bytes is 0.
+    if nbytes == 0 {
+        return match format {
+            NumFormat::String(base) => {
+                let rest = buf.get(pos..)?;
+                read_string(&rest[..rest.len().min(MAX_STRING_BYTES)], base)
+            }
+            NumFormat::Binary(_) | NumFormat::Dce => Some((0, 0)),
+        };
+    }
     let end = pos.checked_add(nbytes)?;
     let bytes = buf.get(pos..end)?;
     match format {

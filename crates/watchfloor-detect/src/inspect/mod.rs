@@ -223,9 +223,10 @@ fn check_nbytes(
     format: watchfloor_rules::NumFormat,
 ) -> Result<(), CompileError> {
     use watchfloor_rules::NumFormat;
+    // 0 is accepted as Suricata does (ET rules use it): see `extract`.
     let ok = match format {
-        NumFormat::String(_) => (1..=bytes::MAX_STRING_BYTES as u8).contains(&nbytes),
-        NumFormat::Binary(_) | NumFormat::Dce => (1..=8).contains(&nbytes),
+        NumFormat::String(_) => (0..=bytes::MAX_STRING_BYTES as u8).contains(&nbytes),
+        NumFormat::Binary(_) | NumFormat::Dce => (0..=8).contains(&nbytes),
     };
     if ok {
         Ok(())
@@ -234,8 +235,8 @@ fn check_nbytes(
             keyword,
             nbytes,
             how: match format {
-                NumFormat::String(_) => " as a string (1..=23)",
-                _ => " (1..=8)",
+                NumFormat::String(_) => " as a string (0..=23)",
+                _ => " (0..=8)",
             },
         })
     }
