@@ -93,9 +93,14 @@ impl Records {
 
     pub fn get(&self, i: usize) -> Option<EntryRef<'_>> {
         Some(match self.items.get(i)? {
-            Item::Record { seq, start, end } => EntryRef::Record {
-                seq: *seq,
-                payload: self.data.get(*start..*end)?,
+            Item::Record { seq, start, end } => match self.data.get(*start..*end) {
+                Some(payload) => EntryRef::Record { seq: *seq, payload },
+                // Cannot happen (ranges are taken from `data` as it grows); if it did, the
+                // sequence still reaches the hub, as a loss marker, rather than vanish.
+                None => EntryRef::Lost {
+                    seq: *seq,
+                    location: "spool read buffer (record range out of bounds)",
+                },
             },
             Item::Lost { seq, location } => EntryRef::Lost {
                 seq: *seq,
