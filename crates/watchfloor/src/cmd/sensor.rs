@@ -164,9 +164,14 @@ fn hub_config(h: &HubArgs, log_dir: &std::path::Path) -> Result<Option<LiveConfi
     };
     let token = match (&h.token, &h.token_file) {
         (Some(t), _) => t.clone(),
+        // The last non-empty line, so the whole output of `watchfloor admin
+        // sensor add` saved to a file works as well as the bare token.
         (None, Some(f)) => std::fs::read_to_string(f)
             .with_context(|| format!("reading --hub-token-file {}", f.display()))?
-            .trim()
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty())
+            .unwrap_or_default()
             .to_string(),
         (None, None) => match std::env::var("WATCHFLOOR_HUB_TOKEN") {
             Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
