@@ -104,7 +104,9 @@ impl DomainTable {
                 names.push(&items[i].0);
                 groups.push(Vec::new());
             }
-            groups.last_mut().expect("pushed").push(i);
+            if let Some(g) = groups.last_mut() {
+                g.push(i);
+            }
         }
         let table = ByteTable::build(names.iter().map(|n| (name_hash(n), *n)));
         let mut ids = Vec::new();

@@ -19,7 +19,9 @@ fn group<K: Ord + Clone>(items: &[(K, u32)]) -> (Vec<K>, Vec<(u32, u32)>, Vec<u3
             ranges.push((ids.len() as u32, 0));
         }
         ids.push(items[i].1);
-        ranges.last_mut().expect("pushed").1 += 1;
+        if let Some(r) = ranges.last_mut() {
+            r.1 += 1;
+        }
     }
     (keys, ranges, ids)
 }

@@ -72,12 +72,17 @@ impl<A: Addr> PrefixTable<A> {
                 });
             }
             ids.push(p.indicator);
-            nodes.last_mut().expect("pushed above").len += 1;
+            if let Some(n) = nodes.last_mut() {
+                n.len += 1;
+            }
         }
 
         let mut out: Vec<(u128, u32)> = vec![(0, NONE)];
         fn emit(out: &mut Vec<(u128, u32)>, start: u128, node: u32) {
-            let last = out.last_mut().expect("never empty");
+            let Some(last) = out.last_mut() else {
+                out.push((start, node));
+                return;
+            };
             if last.0 == start {
                 last.1 = node;
             } else if last.1 != node {
@@ -86,7 +91,7 @@ impl<A: Addr> PrefixTable<A> {
         }
         let mut stack: Vec<u32> = Vec::new();
         let close = |stack: &mut Vec<u32>, out: &mut Vec<(u128, u32)>, ranges: &[(u128, u128)]| {
-            let t = stack.pop().expect("caller checked");
+            let Some(t) = stack.pop() else { return };
             let end = ranges[t as usize].1;
             if end != max {
                 emit(out, end + 1, stack.last().copied().unwrap_or(NONE));
