@@ -609,7 +609,11 @@ fn detect_flowless(
         ip_v: pkt.ip.map(|i| i.version),
     };
     detect::write_alerts::<FlowUser>(s, w, None, Direction::ToServer, &env, out, &ev, &|| {
-        let mut rec = packet_record(pkt, pcap_cnt);
+        let body = EventBody::Multi {
+            event_type: "alert",
+            fields: Default::default(),
+        };
+        let mut rec = packet_record(pkt, pcap_cnt, body);
         if ethernet {
             if let Some(e) = pkt.ether {
                 rec.ether = Some(crate::applayer::ether_info(e.src, e.dst));
@@ -619,15 +623,10 @@ fn detect_flowless(
     });
 }
 
-/// The envelope of a record about a packet alone (no flow).
-fn packet_record(pkt: &Packet<'_>, pcap_cnt: u64) -> EveRecord {
-    let mut rec = EveRecord::new(
-        Timestamp(pkt.ts_ns),
-        EventBody::Multi {
-            event_type: "alert",
-            fields: Default::default(),
-        },
-    );
+/// A record about a packet alone (no flow): its time, VLANs, addresses,
+/// ports or ICMP type/code as far as the packet decoded, and `body`.
+fn packet_record(pkt: &Packet<'_>, pcap_cnt: u64, body: EventBody) -> EveRecord {
+    let mut rec = EveRecord::new(Timestamp(pkt.ts_ns), body);
     rec.pcap_cnt = Some(pcap_cnt);
     rec.vlan = pkt.vlans().to_vec();
     if let Some(ip) = &pkt.ip {
@@ -656,38 +655,14 @@ fn packet_record(pkt: &Packet<'_>, pcap_cnt: u64) -> EveRecord {
 /// them: addresses when the packet got that far, `type: decode`.
 fn decode_anomalies(pkt: &Packet<'_>, pcap_cnt: u64, out: &mut EveBuffer) {
     for ev in pkt.events.iter() {
-        let mut rec = EveRecord::new(
-            Timestamp(pkt.ts_ns),
-            EventBody::Anomaly {
-                anomaly: AnomalyInfo {
-                    kind: "decode",
-                    event: ev.name(),
-                    app_proto: None,
-                    layer: None,
-                },
+        let body = EventBody::Anomaly {
+            anomaly: AnomalyInfo {
+                kind: "decode",
+                event: ev.name(),
+                app_proto: None,
+                layer: None,
             },
-        );
-        rec.pcap_cnt = Some(pcap_cnt);
-        rec.vlan = pkt.vlans().to_vec();
-        if let Some(ip) = &pkt.ip {
-            rec.src_ip = Some(ip.src);
-            rec.dest_ip = Some(ip.dst);
-            rec.ip_v = Some(ip.version);
-            rec.proto = Some(Proto(ip.proto));
-            match &pkt.l4 {
-                L4::Tcp(_) | L4::Udp(_) => {
-                    let (sp, dp) = pkt.l4.ports();
-                    rec.src_port = Some(sp);
-                    rec.dest_port = Some(dp);
-                }
-                L4::Icmpv4(i) | L4::Icmpv6(i) => {
-                    rec.icmp_type = Some(i.icmp_type);
-                    rec.icmp_code = Some(i.code);
-                }
-                L4::None | L4::Other => {}
-            }
-        }
-        rec.pkt_src = Some("wire/pcap");
-        out.push(&rec);
+        };
+        out.push(&packet_record(pkt, pcap_cnt, body));
     }
 }
